@@ -1,0 +1,67 @@
+// healthgate: one static binary, three jobs. main() only dispatches.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/exit_codes.hpp"
+#include "gate/wait_command.hpp"
+#include "probe/probe_command.hpp"
+#include "probe/serve_command.hpp"
+#include "sidecar/install_command.hpp"
+#include "sidecar/run_command.hpp"
+
+namespace {
+
+constexpr const char* k_usage = R"(healthgate — start safely, probe honestly, say why it died.
+
+Usage: healthgate COMMAND [OPTIONS]
+
+Commands:
+  wait TARGET... [-- CMD ARGS...]  gate: wait until dependencies are ready (init container)
+  probe TARGET...                  probe: one check of each target, for exec probes
+  serve --config FILE              probe: /startupz /livez /readyz /metrics endpoint
+  config check FILE                validate a serve/wait config file
+  run [OPTIONS] -- CMD ARGS...     sidecar: run CMD as PID 1, record why it died
+  install DIR                      copy this binary into DIR (an emptyDir)
+
+Targets: tcp://host:port  http(s)://host[:port]/path  dns://name  file:///path  unix:///path
+Options after '#': http://api:8080/healthz#status=200-299&body=ok&timeout=2s
+
+Global: healthgate --help | --version;  healthgate COMMAND --help
+
+Exit codes: 0 ready/healthy; 1 not ready by the deadline / unhealthy; 2 usage or
+config error; 126/127 command not executable/not found; 128+N stopped by signal N
+(run: the app's own exit code, or 128+N when it died of signal N).
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::fputs(k_usage, args.empty() ? stderr : stdout);
+        return args.empty() ? healthgate::k_exit_usage : healthgate::k_exit_ok;
+    }
+    if (args[0] == "--version" || args[0] == "version") {
+        std::printf("healthgate %s\n", HEALTHGATE_VERSION);
+        return healthgate::k_exit_ok;
+    }
+    std::string command = args[0];
+    args.erase(args.begin());
+    try {
+        if (command == "wait") return healthgate::gate::wait_main(args);
+        if (command == "probe") return healthgate::probe::probe_main(args);
+        if (command == "serve") return healthgate::probe::serve_main(args);
+        if (command == "config") return healthgate::probe::config_main(args);
+        if (command == "run") return healthgate::sidecar::run_main(args);
+        if (command == "install") return healthgate::sidecar::install_main(args);
+    } catch (const std::exception& e) {
+        // The one catch at the edge: anything that escapes is a bug, reported plainly.
+        std::fprintf(stderr, "healthgate %s: internal error: %s\n", command.c_str(), e.what());
+        return healthgate::k_exit_usage;
+    }
+    std::fprintf(stderr, "healthgate: unknown command \"%s\" (see healthgate --help)\n", command.c_str());
+    return healthgate::k_exit_usage;
+}

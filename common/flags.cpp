@@ -1,0 +1,76 @@
+#include "common/flags.hpp"
+
+#include <cstdlib>
+#include <fmt/format.h>
+
+namespace healthgate {
+
+Expected<ParsedArgs> parse_flags(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs,
+                                 std::string_view command) {
+    ParsedArgs parsed;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "--") {
+            parsed.has_command = true;
+            parsed.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+            break;
+        }
+        if (arg == "-h" || arg == "--help") {
+            parsed.help = true;
+            continue;
+        }
+        if (arg.size() < 2 || arg[0] != '-' ) {
+            parsed.positionals.push_back(arg);
+            continue;
+        }
+        if (arg.rfind("--", 0) != 0) {
+            return make_error(fmt::format("{}: unknown flag {} (flags start with --; see healthgate {} --help)", command,
+                                          arg, command));
+        }
+        std::string name = arg.substr(2);
+        std::optional<std::string> inline_value;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+            inline_value = name.substr(eq + 1);
+            name.resize(eq);
+        }
+        const FlagSpec* spec = nullptr;
+        for (const FlagSpec& candidate : specs) {
+            if (candidate.name == name) spec = &candidate;
+        }
+        if (!spec) {
+            return make_error(fmt::format("{}: unknown flag --{} (see healthgate {} --help)", command, name, command));
+        }
+        std::string value;
+        if (!spec->takes_value) {
+            value = inline_value.value_or("true");
+        } else if (inline_value) {
+            value = *inline_value;
+        } else if (i + 1 < args.size()) {
+            value = args[++i];
+        } else {
+            return make_error(fmt::format("{}: flag --{} needs a value", command, name));
+        }
+        parsed.flags.push_back(FlagValue{spec, std::move(value), "--" + name});
+    }
+    return parsed;
+}
+
+std::vector<FlagValue> env_flags(const std::vector<FlagSpec>& specs) {
+    std::vector<FlagValue> values;
+    for (const FlagSpec& spec : specs) {
+        if (spec.env.empty()) continue;
+        if (const char* value = std::getenv(spec.env.c_str())) values.push_back(FlagValue{&spec, value, spec.env});
+    }
+    return values;
+}
+
+std::optional<std::string> apply_flags(const std::vector<FlagValue>& values, std::string_view command) {
+    for (const FlagValue& flag : values) {
+        if (auto problem = flag.spec->apply(flag.value)) {
+            return fmt::format("{}: {}: {}", command, flag.origin, *problem);
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace healthgate

@@ -1,0 +1,6 @@
+// PLACEHOLDER: replaced by the real implementation.
+#include "sidecar/install_command.hpp"
+#include <cstdio>
+namespace healthgate::sidecar {
+int install_main(const std::vector<std::string>&) { std::fputs("not implemented yet\n", stderr); return 2; }
+}
