@@ -1,0 +1,37 @@
+#pragma once
+// Shared YAML helpers for the config files of `wait` and `serve`: every error
+// names file:line and the bad value. A target in YAML is either a URL string
+// or a map with `url:` and the same option keys as the URL's '#' options:
+//   targets:
+//     - tcp://postgres:5432
+//     - url: http://api:8080/healthz
+//       status: 200-299
+//       header: [ "Authorization: Bearer x" ]
+#include <string>
+#include <yaml-cpp/yaml.h>
+
+#include "common/duration.hpp"
+#include "common/expected.hpp"
+#include "common/target.hpp"
+
+namespace healthgate {
+
+// Loads a YAML file; errors: "file:line: ..." (missing file, syntax error).
+Expected<YAML::Node> load_yaml_file(const std::string& path);
+
+// "file:line: " prefix for a node (line is 1-based).
+std::string yaml_where(const std::string& file, const YAML::Node& node);
+
+// Scalar readers: error "file:line: key: expected ..., got \"value\"".
+Expected<std::string> yaml_string(const std::string& file, const YAML::Node& node, std::string_view key);
+Expected<Duration> yaml_duration(const std::string& file, const YAML::Node& node, std::string_view key);
+Expected<double> yaml_number(const std::string& file, const YAML::Node& node, std::string_view key);
+Expected<long> yaml_integer(const std::string& file, const YAML::Node& node, std::string_view key);
+Expected<bool> yaml_bool(const std::string& file, const YAML::Node& node, std::string_view key);
+
+// A target from a string or a map (url + options). `extra_keys` lists further
+// keys the caller handles itself (e.g. serve's `interval`), which are skipped.
+Expected<Target> yaml_target(const std::string& file, const YAML::Node& node,
+                             const std::vector<std::string>& extra_keys = {});
+
+}  // namespace healthgate
