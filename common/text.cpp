@@ -80,6 +80,16 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
     return length;
 }
 
+bool truncated_at_end(std::string_view text, std::size_t i) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t want = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 0;
+    if (want == 0 || i + want <= text.size()) return false;
+    for (std::size_t k = i + 1; k < text.size(); ++k) {
+        if ((static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
@@ -90,7 +100,12 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
     std::size_t i = 0;
     while (i < max_bytes) {
         std::size_t length = utf8_sequence_length(text, i);
-        if (length == 0) length = 1;  // invalid byte: counted as one, sanitize elsewhere
+        if (length == 0) {
+            // A sequence cut short by the end of the text is dropped; any
+            // other invalid byte counts as one (utf8_sanitize replaces it).
+            if (truncated_at_end(text, i)) break;
+            length = 1;
+        }
         if (i + length > max_bytes) break;
         i += length;
     }

@@ -1,0 +1,100 @@
+#include <catch2/catch.hpp>
+
+#include "common/target.hpp"
+
+using namespace healthgate;
+
+TEST_CASE("tcp targets, including IPv6 literals", "[target]") {
+    auto t = parse_target("tcp://postgres:5432");
+    REQUIRE(t.ok());
+    CHECK(t->kind == TargetKind::tcp);
+    CHECK(t->host == "postgres");
+    CHECK(t->port == 5432);
+    CHECK(t->name == "tcp://postgres:5432");
+    auto v6 = parse_target("tcp://[::1]:5432");
+    REQUIRE(v6.ok());
+    CHECK(v6->host == "::1");
+    CHECK(v6->host_is_ip_literal());
+    CHECK(v6->authority() == "[::1]:5432");
+}
+
+TEST_CASE("http targets keep their query; options follow '#'", "[target]") {
+    auto t = parse_target("http://api:8080/healthz?full=1#status=200,204&body=ok&timeout=2s&header=X-A:%201");
+    REQUIRE(t.ok());
+    CHECK(t->kind == TargetKind::http);
+    CHECK(t->port == 8080);
+    CHECK(t->path == "/healthz?full=1");
+    CHECK(t->http.statuses.contains(204));
+    CHECK_FALSE(t->http.statuses.contains(302));
+    CHECK(t->http.body_contains == "ok");
+    CHECK(t->timeout->count() == 2000);
+    REQUIRE(t->http.headers.size() == 1);
+    CHECK(t->http.headers[0].first == "X-A");
+    CHECK(t->http.headers[0].second == "1");
+    CHECK(t->name == "http://api:8080/healthz?full=1");
+    auto plain = parse_target("https://example.com");
+    REQUIRE(plain.ok());
+    CHECK(plain->port == 443);
+    CHECK(plain->path == "/");
+}
+
+TEST_CASE("https, dns, file and unix options", "[target]") {
+    auto https = parse_target("https://10.0.0.1/#ca=/etc/ca.pem&sni=api.internal&insecure=false&name=api");
+    REQUIRE(https.ok());
+    CHECK(https->http.ca_file == "/etc/ca.pem");
+    CHECK(https->http.server_name == "api.internal");
+    CHECK(https->name == "api");
+    auto dns = parse_target("dns://db-headless?type=srv&min=3");
+    REQUIRE(dns.ok());
+    CHECK(dns->dns.type == DnsRecordType::srv);
+    CHECK(dns->dns.min_answers == 3);
+    auto file = parse_target("file:///tmp/ready?non_empty&max_age=30s");
+    REQUIRE(file.ok());
+    CHECK(file->path == "/tmp/ready");
+    CHECK(file->file.non_empty);
+    CHECK(file->file.max_age->count() == 30'000);
+    auto sock = parse_target("unix:///run/app.sock");
+    REQUIRE(sock.ok());
+    CHECK(sock->kind == TargetKind::unix_socket);
+}
+
+TEST_CASE("bad targets name the bad part", "[target]") {
+    struct Case {
+        const char* url;
+        const char* expect;
+    };
+    for (auto [url, expect] : std::initializer_list<Case>{
+             {"postgres:5432", "expected a URL"},
+             {"ftp://x", "unknown scheme \"ftp\""},
+             {"tcp://postgres", "missing port"},
+             {"tcp://postgres:0", "invalid port"},
+             {"tcp://postgres:99999", "invalid port"},
+             {"tcp://::1:5432", "brackets"},
+             {"tcp://[::1:5432", "unclosed"},
+             {"tcp://[zz]:1", "invalid IPv6"},
+             {"tcp://:80", "missing host"},
+             {"tcp://a b:80", "invalid host"},
+             {"http://u:p@host/", "credentials"},
+             {"http://h/#status=abc", "invalid status"},
+             {"http://h/#body_regex=(", "regular expression"},
+             {"http://h/#ca=/x", "does not apply to http://"},
+             {"http://h/#nope=1", "does not apply"},
+             {"http://h/#timeout=fast", "invalid duration"},
+             {"http://h/#header=novalue", "Name:value"},
+             {"http://h/#method=G3T", "HTTP method"},
+             {"dns://a/b", "name only"},
+             {"dns://x?type=MX", "A, AAAA or SRV"},
+             {"dns://x?min=0", "at least 1"},
+             {"dns://x?expect=notip", "IPv4 or IPv6"},
+             {"file://relative", "absolute path"},
+             {"file:///x?max_age=-1s", "invalid duration"},
+             {"unix:///x?status=200", "does not apply"},
+             {"tcp://h:1?a=%zz", "%-escape"},
+         }) {
+        auto t = parse_target(url);
+        INFO(url);
+        REQUIRE_FALSE(t.ok());
+        CHECK_THAT(t.error(), Catch::Contains(expect));
+        CHECK_THAT(t.error(), Catch::Contains(url));
+    }
+}
