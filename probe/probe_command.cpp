@@ -1,6 +1,159 @@
-// PLACEHOLDER: replaced by the real implementation.
+// `healthgate probe TARGET...`: an exec probe. One attempt at each target,
+// all in parallel under one deadline, one apiserver-style line per target on
+// stdout (the kubelet puts it in the event), exit 0/1/2. No child process, no
+// file, no thread: it runs every period in every pod, so it is kept cheap.
 #include "probe/probe_command.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <optional>
+
+#include "check/check.hpp"
+#include "common/exit_codes.hpp"
+#include "common/flags.hpp"
+#include "common/target.hpp"
+#include "probe/check_state.hpp"
+#include "probe/health_report.hpp"
+
 namespace healthgate::probe {
-int probe_main(const std::vector<std::string>&) { std::fputs("not implemented yet\n", stderr); return 2; }
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Well under the kubelet's default timeoutSeconds (1s), which also has to
+// cover starting the exec in the container: healthgate answers with the
+// reason before the kubelet gives up with "command timed out".
+constexpr Duration k_default_timeout{700};
+// The checker bounds each attempt by its timeout; this is the backstop.
+constexpr Duration k_backstop{200};
+
+constexpr const char* k_probe_help = R"(Usage: healthgate probe [FLAGS] TARGET...
+
+An exec probe: one attempt at each TARGET, all in parallel under one deadline.
+Prints one line per target, in the style of the apiserver's /readyz?verbose:
+  [+]http://127.0.0.1:8080/healthz ok
+  [-]tcp://127.0.0.1:5432 failed: connection refused: connect 127.0.0.1:5432: connection refused
+The kubelet shows this output in the pod's events (kubectl describe pod):
+  Warning  Unhealthy  ...  Liveness probe failed: [-]tcp://127.0.0.1:5432 failed: ...
+Output stays under 10 KiB (the kubelet keeps the first 10 KiB).
+
+  livenessProbe:
+    exec:
+      command: ["/healthgate/healthgate", "probe", "http://127.0.0.1:8080/healthz"]
+
+Targets and their '#' options are those of `healthgate wait` (see healthgate
+wait --help): tcp://host:port  http(s)://host[:port]/path  dns://name
+file:///path  unix:///path;  e.g. http://127.0.0.1:8080/healthz#status=200&body=ok
+A target's timeout= option shortens its own attempt; it never extends --timeout.
+
+Flags (environment variable in brackets):
+  --timeout DUR        deadline for all attempts (default 700ms, under the
+                       kubelet's default timeoutSeconds: 1)  [HEALTHGATE_PROBE_TIMEOUT]
+  --resolv-conf PATH   resolver config (default /etc/resolv.conf)  [HEALTHGATE_RESOLV_CONF]
+
+Exit codes:
+  0  every target healthy
+  1  at least one target unhealthy (or no answer within the deadline)
+  2  usage error (bad flag, bad target, unreadable resolver config)
+)";
+
+struct ProbeOptions {
+    Duration timeout = k_default_timeout;
+    std::string resolv_conf = "/etc/resolv.conf";
+};
+
+std::vector<FlagSpec> probe_flags(ProbeOptions& options) {
+    return {
+        {"timeout", true, "HEALTHGATE_PROBE_TIMEOUT",
+         [&options](std::string_view value) -> std::optional<std::string> {
+             auto d = parse_duration(value);
+             if (!d) return d.error();
+             if (d->count() <= 0) return std::string("must be positive");
+             options.timeout = *d;
+             return std::nullopt;
+         }},
+        {"resolv-conf", true, "HEALTHGATE_RESOLV_CONF",
+         [&options](std::string_view value) -> std::optional<std::string> {
+             if (value.empty()) return std::string("empty path");
+             options.resolv_conf = std::string(value);
+             return std::nullopt;
+         }},
+    };
 }
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "healthgate %s\n", message.c_str());
+    return k_exit_usage;
+}
+
+}  // namespace
+
+int probe_main(const std::vector<std::string>& args) {
+    ProbeOptions options;
+    const std::vector<FlagSpec> specs = probe_flags(options);
+    auto parsed = parse_flags(args, specs, "probe");
+    if (!parsed) return usage_error(parsed.error());
+    if (parsed->help) {
+        std::fputs(k_probe_help, stdout);
+        return k_exit_ok;
+    }
+    if (parsed->has_command) return usage_error("probe: unexpected \"--\" (probe runs no command)");
+    if (auto problem = apply_flags(env_flags(specs), "probe")) return usage_error(*problem);
+    if (auto problem = apply_flags(parsed->flags, "probe")) return usage_error(*problem);
+    std::vector<Target> targets;
+    for (const std::string& text : parsed->positionals) {
+        auto target = parse_target(text);
+        if (!target) return usage_error("probe: " + target.error());
+        targets.push_back(std::move(*target));
+    }
+    if (targets.empty()) return usage_error("probe: no targets given (see healthgate probe --help)");
+
+    asio::io_context io{1};
+    auto checker = check::Checker::create(io, check::CheckerOptions{options.resolv_conf});
+    if (!checker) return usage_error("probe: " + checker.error());
+
+    std::vector<std::optional<check::CheckResult>> results(targets.size());
+    std::size_t pending = targets.size();
+    asio::steady_timer backstop(io);
+    backstop.expires_after(options.timeout + k_backstop);
+    backstop.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) io.stop();
+    });
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        Duration timeout = std::min(targets[i].timeout.value_or(options.timeout), options.timeout);
+        asio::co_spawn(
+            io,
+            [&, i, timeout]() -> asio::awaitable<void> {
+                results[i] = co_await (*checker)->run(targets[i], timeout);
+                if (--pending == 0) backstop.cancel();
+            },
+            asio::detached);
+    }
+    io.run();
+
+    std::vector<ProbeLine> lines;
+    lines.reserve(targets.size());
+    bool healthy = true;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        ProbeLine line{targets[i].name, results[i] && results[i]->ok(), {}};
+        if (!results[i]) line.reason = fmt::format("timeout: no answer within {}", format_duration(options.timeout));
+        else if (!line.pass) line.reason = describe_failure(*results[i]);
+        healthy = healthy && line.pass;
+        lines.push_back(std::move(line));
+    }
+    std::string output = format_probe_output(lines);
+    std::fwrite(output.data(), 1, output.size(), stdout);
+    // End without unwinding: attempts cut by the backstop may still hold
+    // sockets, which the kernel closes; nothing else is left behind.
+    std::fflush(stdout);
+    std::_Exit(healthy ? k_exit_ok : k_exit_not_ready);
+}
+
+}  // namespace healthgate::probe

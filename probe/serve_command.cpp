@@ -1,7 +1,135 @@
-// PLACEHOLDER: replaced by the real implementation.
+// `healthgate serve` and `healthgate config check`: read like a script —
+// load and validate the config, set up logging, the checker, the background
+// checks and the server, then run until SIGTERM has drained readiness.
 #include "probe/serve_command.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "check/check.hpp"
+#include "common/exit_codes.hpp"
+#include "common/log.hpp"
+#include "probe/health_checker.hpp"
+#include "probe/http_server.hpp"
+#include "probe/serve_config.hpp"
+
 namespace healthgate::probe {
-int serve_main(const std::vector<std::string>&) { std::fputs("not implemented yet\n", stderr); return 2; }
-int config_main(const std::vector<std::string>&) { std::fputs("not implemented yet\n", stderr); return 2; }
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string describe_listen(const asio::ip::tcp::endpoint& endpoint) {
+    if (endpoint.address().is_v6()) return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
+    return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
+
+std::string summary(const ServeConfig& config) {
+    int counts[3] = {0, 0, 0};
+    for (const CheckGroup& group : config.groups) {
+        for (const CheckConfig& check : group.checks) {
+            for (ProbeKind kind : k_probe_kinds) counts[static_cast<int>(kind)] += check.in(kind) ? 1 : 0;
+        }
+    }
+    std::string containers;
+    for (std::size_t i = 1; i < config.groups.size(); ++i) containers += (containers.empty() ? "" : ", ") + config.groups[i].name;
+    return fmt::format("{} checks (startup {}, liveness {}, readiness {}){}", config.check_count(), counts[0], counts[1],
+                       counts[2], containers.empty() ? "" : "; containers: " + containers);
+}
+
+}  // namespace
+
+int serve_main(const std::vector<std::string>& args) {
+    auto config = load_serve_config(args, LocalIdentity::from_environment());
+    if (!config) {
+        std::fprintf(stderr, "healthgate %s\n", config.error().c_str());
+        return k_exit_usage;
+    }
+    if (config->help) {
+        std::fputs(k_serve_help, stdout);
+        return k_exit_ok;
+    }
+    log::setup(config->log_format, config->log_level);
+
+    asio::io_context io{1};
+    auto checker = check::Checker::create(io, check::CheckerOptions{config->resolv_conf});
+    if (!checker) {
+        std::fprintf(stderr, "healthgate serve: %s\n", checker.error().c_str());
+        return k_exit_usage;
+    }
+    HealthChecker checks(io, **checker, *config);
+    bool draining = false;
+    HttpServer server(io, [&] { return checks.snapshot(draining); });
+    auto endpoint = server.listen(config->listen);
+    if (!endpoint) {
+        std::fprintf(stderr, "healthgate serve: %s\n", endpoint.error().c_str());
+        return k_exit_usage;
+    }
+
+    // SIGTERM: readiness 503 at once, liveness unchanged, exit 0 after the
+    // drain period, so the pod leaves the Service endpoints before the app
+    // stops. A second signal ends the drain early.
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    asio::steady_timer drain_timer(io);
+    auto finish = [&] {
+        server.stop();
+        checks.stop();
+        io.stop();
+    };
+    std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                                int signal) {
+        if (ec) return;
+        if (draining) {
+            log::info("second signal: exiting now", {{"signal", std::to_string(signal)}});
+            finish();
+            return;
+        }
+        draining = true;
+        log::info("draining: readiness now fails, liveness unchanged",
+                  {{"signal", std::to_string(signal)}, {"drain", format_duration(config->drain)}});
+        drain_timer.expires_after(config->drain);
+        drain_timer.async_wait([&](const boost::system::error_code& wait_error) {
+            if (wait_error) return;
+            log::info("drained: exiting");
+            finish();
+        });
+        signals.async_wait(on_signal);
+    };
+    signals.async_wait(on_signal);
+
+    checks.start();
+    server.start();
+    log::info("serving", {{"listen", describe_listen(*endpoint)}, {"checks", summary(*config)},
+                          {"drain", format_duration(config->drain)}});
+    io.run();
+    // The process ends here without unwinding the coroutines still suspended
+    // in check attempts (they end by their own timeout otherwise): the kernel
+    // closes their sockets, and every log line is already flushed.
+    std::fflush(nullptr);
+    std::_Exit(k_exit_ok);
+}
+
+int config_main(const std::vector<std::string>& args) {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+        std::fputs(k_config_help, stdout);
+        return k_exit_ok;
+    }
+    if (args.size() != 2 || args[0] != "check") {
+        std::fputs("healthgate config: usage: healthgate config check FILE (see healthgate config --help)\n", stderr);
+        return k_exit_usage;
+    }
+    auto config = load_serve_config_file(args[1], LocalIdentity::from_environment());
+    if (!config) {
+        std::fprintf(stderr, "%s\n", config.error().c_str());
+        return k_exit_usage;
+    }
+    std::printf("%s: ok: %s\n", args[1].c_str(), summary(*config).c_str());
+    return k_exit_ok;
+}
+
+}  // namespace healthgate::probe

@@ -1,0 +1,196 @@
+#include "probe/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+
+namespace healthgate::probe {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto k_use = asio::as_tuple(asio::use_awaitable);
+
+// The one place where read errors are sorted: 0 means "close quietly" (the
+// peer left, went idle past the timeout, or we are stopping), anything else
+// is the status of the error answer sent before closing.
+int error_status(const beast::error_code& ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || ec == beast::error::timeout || ec == asio::error::broken_pipe ||
+        ec == http::error::partial_message) {
+        return 0;
+    }
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) return 431;
+    if (ec == http::error::body_limit) return 413;
+    return 400;
+}
+
+std::string_view error_text(int status) {
+    switch (status) {
+        case 431: return "request header fields too large\n";
+        case 413: return "request body too large (GET and HEAD need none)\n";
+        default: return "bad request\n";
+    }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, SnapshotFn snapshot, ServerLimits limits)
+    : io_(io), snapshot_(std::move(snapshot)), limits_(limits), acceptor_(io) {}
+
+HttpServer::~HttpServer() { *alive_ = false; }
+
+Expected<tcp::endpoint> HttpServer::listen(const ListenAddress& address) {
+    boost::system::error_code ec;
+    auto fail = [&](std::string_view call, const tcp::endpoint& endpoint) {
+        std::string where = endpoint.address().is_v6() ? fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port())
+                                                        : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+        return make_error(fmt::format("cannot listen on {}: {}: {}", where, call, ec.message()));
+    };
+    std::vector<tcp::endpoint> candidates;
+    if (address.host.empty()) {
+        // Every address: IPv6 with IPv4-mapped when the kernel has IPv6, else IPv4.
+        candidates.emplace_back(asio::ip::address_v6::any(), address.port);
+        candidates.emplace_back(asio::ip::address_v4::any(), address.port);
+    } else {
+        candidates.emplace_back(asio::ip::make_address(address.host), address.port);
+    }
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        const tcp::endpoint& endpoint = candidates[i];
+        bool last = i + 1 == candidates.size();
+        if (acceptor_.is_open()) acceptor_.close(ec);
+        acceptor_.open(endpoint.protocol(), ec);
+        if (ec) {
+            if (!last && (ec == asio::error::address_family_not_supported || ec == asio::error::no_protocol_option)) continue;
+            return fail("socket", endpoint);
+        }
+        acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+        if (endpoint.address().is_v6() && address.host.empty()) acceptor_.set_option(asio::ip::v6_only(false), ec);
+        acceptor_.bind(endpoint, ec);
+        if (ec) {
+            if (!last && ec == boost::system::errc::address_not_available) continue;
+            return fail("bind", endpoint);
+        }
+        acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) return fail("listen", endpoint);
+        return acceptor_.local_endpoint(ec);
+    }
+    return make_error("cannot listen: no usable address");
+}
+
+void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+
+void HttpServer::stop() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+    std::shared_ptr<bool> alive = alive_;
+    asio::steady_timer pause(io_);
+    for (;;) {
+        auto [ec, socket] = co_await acceptor_.async_accept(k_use);
+        if (!*alive || ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+        if (ec) {
+            // Out of descriptors or memory: say so once per pause, then retry.
+            log::warn("accept failed", {{"error", ec.message()}});
+            pause.expires_after(Duration{100});
+            co_await pause.async_wait(k_use);
+            continue;
+        }
+        if (sessions_ >= limits_.max_sessions) {
+            socket.close(ec);
+            continue;
+        }
+        asio::co_spawn(io_, session(std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+    std::shared_ptr<bool> alive = alive_;
+    ++sessions_;
+    struct Count {
+        HttpServer* server;
+        std::shared_ptr<bool> alive;
+        ~Count() {
+            if (*alive) --server->sessions_;
+        }
+    } count{this, alive};
+
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes);
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
+        parser.body_limit(limits_.body_bytes);
+        stream.expires_after(limits_.read_timeout);
+        auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, k_use);
+        if (!*alive) co_return;
+
+        http::response<http::string_body> response;
+        bool keep_alive = false;
+        bool linger = false;
+        if (read_error) {
+            int status = error_status(read_error);
+            if (status == 0) break;
+            response.result(static_cast<http::status>(status));
+            response.set(http::field::content_type, k_content_text);
+            response.body() = std::string(error_text(status));
+            response.prepare_payload();
+            linger = true;
+        } else {
+            const auto& request = parser.get();
+            Response answer = handle(Request{request.method_string(), request.target(), request[http::field::accept]},
+                                     snapshot_());
+            response.version(request.version());
+            response.result(static_cast<http::status>(answer.status));
+            response.set(http::field::content_type, answer.content_type);
+            if (answer.allow_get_head) response.set(http::field::allow, "GET, HEAD");
+            response.set(http::field::cache_control, "no-store");
+            response.content_length(answer.body.size());
+            if (request.method() != http::verb::head) response.body() = std::move(answer.body);
+            keep_alive = request.keep_alive() && answer.status != 405;
+        }
+        response.keep_alive(keep_alive);
+        stream.expires_after(limits_.write_timeout);
+        auto [write_error, written] = co_await http::async_write(stream, response, k_use);
+        if (write_error || !keep_alive || !*alive) {
+            if (!write_error && linger) {
+                // Closing with unread request bytes would send a reset that can
+                // destroy our error answer before the client reads it: read and
+                // drop a bounded amount for a short time first.
+                stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+                buffer.clear();
+                std::size_t dropped = 0;
+                stream.expires_after(Duration{500});
+                while (dropped < 64 * 1024) {
+                    auto [drain_error, n] = co_await stream.async_read_some(buffer.prepare(4096), k_use);
+                    if (drain_error || !*alive) break;
+                    dropped += n;
+                }
+            }
+            break;
+        }
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.close();
+}
+
+}  // namespace healthgate::probe
