@@ -1,0 +1,356 @@
+#include "sidecar/cgroup_memory.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "common/text.hpp"
+
+namespace healthgate::sidecar {
+namespace {
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape_octal(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto digit = [&](std::size_t k) { return text[k] >= '0' && text[k] <= '7'; };
+        if (text[i] == '\\' && i + 3 < text.size() && digit(i + 1) && digit(i + 2) && digit(i + 3)) {
+            out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0'));
+            i += 3;
+            continue;
+        }
+        out += text[i];
+    }
+    return out;
+}
+
+// Fields separated by runs of spaces or tabs.
+std::vector<std::string_view> fields_of(std::string_view line) {
+    std::vector<std::string_view> fields;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        std::size_t start = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+        if (i > start) fields.push_back(line.substr(start, i - start));
+    }
+    return fields;
+}
+
+bool has_option(std::string_view options, std::string_view wanted) {
+    for (std::string_view option : split(options, ',')) {
+        if (option == wanted) return true;
+    }
+    return false;
+}
+
+// The cgroup's directory under a mount, or nothing when the cgroup lies
+// outside what the mount shows.
+std::optional<std::string> dir_under(const MountEntry& mount, const std::string& path) {
+    std::string relative;
+    if (mount.root == "/") {
+        relative = path == "/" ? "" : path;
+    } else if (path == mount.root) {
+        relative = "";
+    } else if (path.size() > mount.root.size() && path.compare(0, mount.root.size(), mount.root) == 0 &&
+               path[mount.root.size()] == '/') {
+        relative = path.substr(mount.root.size());
+    } else {
+        return std::nullopt;
+    }
+    return mount.mount_point + relative;
+}
+
+}  // namespace
+
+std::vector<CgroupEntry> parse_proc_cgroup(std::string_view text) {
+    std::vector<CgroupEntry> entries;
+    for (std::string_view line : split(text, '\n')) {
+        if (line.empty()) continue;
+        auto first = line.find(':');
+        if (first == std::string_view::npos) continue;
+        auto second = line.find(':', first + 1);
+        if (second == std::string_view::npos) continue;
+        CgroupEntry entry;
+        std::string_view id = line.substr(0, first);
+        if (std::from_chars(id.data(), id.data() + id.size(), entry.hierarchy).ec != std::errc{}) continue;
+        std::string_view controllers = line.substr(first + 1, second - first - 1);
+        if (!controllers.empty()) {
+            for (std::string_view c : split(controllers, ',')) entry.controllers.emplace_back(c);
+        }
+        entry.path = std::string(line.substr(second + 1));
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
+std::vector<MountEntry> parse_mountinfo(std::string_view text) {
+    std::vector<MountEntry> mounts;
+    for (std::string_view line : split(text, '\n')) {
+        auto fields = fields_of(line);
+        // id parent dev root mount-point options [optional...] - fstype source super-options
+        std::size_t dash = 6;
+        while (dash < fields.size() && fields[dash] != "-") ++dash;
+        if (fields.size() < 6 || dash + 2 >= fields.size()) continue;
+        MountEntry mount;
+        mount.root = unescape_octal(fields[3]);
+        mount.mount_point = unescape_octal(fields[4]);
+        mount.fs_type = std::string(fields[dash + 1]);
+        mount.super_options = dash + 3 < fields.size() ? std::string(fields[dash + 3]) : std::string();
+        mounts.push_back(std::move(mount));
+    }
+    return mounts;
+}
+
+std::vector<CgroupDir> memory_cgroup_candidates(const std::vector<CgroupEntry>& cgroups,
+                                                const std::vector<MountEntry>& mounts) {
+    std::vector<CgroupDir> candidates;
+    auto add = [&](CgroupVersion version, std::string dir) {
+        for (const CgroupDir& c : candidates) {
+            if (c.dir == dir) return;
+        }
+        candidates.push_back(CgroupDir{version, std::move(dir)});
+    };
+    for (CgroupVersion version : {CgroupVersion::v2, CgroupVersion::v1}) {
+        const CgroupEntry* entry = nullptr;
+        for (const CgroupEntry& e : cgroups) {
+            bool match = version == CgroupVersion::v2
+                             ? (e.hierarchy == 0 && e.controllers.empty())
+                             : std::find(e.controllers.begin(), e.controllers.end(), "memory") != e.controllers.end();
+            if (match) entry = &e;
+        }
+        if (!entry) continue;
+        std::vector<const MountEntry*> matching;
+        for (const MountEntry& m : mounts) {
+            bool match = version == CgroupVersion::v2 ? m.fs_type == "cgroup2"
+                                                      : (m.fs_type == "cgroup" && has_option(m.super_options, "memory"));
+            if (match) matching.push_back(&m);
+        }
+        for (const MountEntry* m : matching) {
+            if (auto dir = dir_under(*m, entry->path)) add(version, *dir);
+        }
+        // A cgroup outside every mount's root (moved after the mount was made):
+        // the mount point itself is the best remaining guess.
+        for (const MountEntry* m : matching) add(version, m->mount_point);
+    }
+    return candidates;
+}
+
+Expected<std::uint64_t> parse_counter(std::string_view text) {
+    std::string_view value = trim(text);
+    std::uint64_t number = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (value.empty() || ec != std::errc{} || end != value.data() + value.size()) {
+        return make_error(fmt::format("expected a number, got \"{}\"", value.substr(0, 40)));
+    }
+    return number;
+}
+
+Expected<std::optional<std::uint64_t>> parse_limit(std::string_view text) {
+    if (trim(text) == "max") return std::optional<std::uint64_t>{};
+    auto number = parse_counter(text);
+    if (!number) return Error{number.error()};
+    // v1 reports "no limit" as the page counter's maximum rounded to pages.
+    constexpr std::uint64_t k_unlimited_from = std::uint64_t{1} << 62;
+    if (*number >= k_unlimited_from) return std::optional<std::uint64_t>{};
+    return std::optional<std::uint64_t>{*number};
+}
+
+std::optional<std::uint64_t> find_key_value(std::string_view text, std::string_view key) {
+    for (std::string_view line : split(text, '\n')) {
+        auto fields = fields_of(line);
+        if (fields.size() == 2 && fields[0] == key) {
+            if (auto n = parse_counter(fields[1])) return *n;
+        }
+    }
+    return std::nullopt;
+}
+
+Expected<MemoryEvents> parse_memory_events(std::string_view text) {
+    auto kill = find_key_value(text, "oom_kill");
+    if (!kill) return make_error("memory.events: no oom_kill line");
+    MemoryEvents events;
+    events.oom_kill = *kill;
+    events.oom = find_key_value(text, "oom").value_or(0);
+    events.oom_group_kill = find_key_value(text, "oom_group_kill").value_or(0);
+    return events;
+}
+
+Expected<OomControl> parse_oom_control(std::string_view text) {
+    auto disable = find_key_value(text, "oom_kill_disable");
+    auto under = find_key_value(text, "under_oom");
+    if (!disable || !under) return make_error("memory.oom_control: expected oom_kill_disable and under_oom lines");
+    OomControl control;
+    control.oom_kill_disable = *disable != 0;
+    control.under_oom = *under != 0;
+    control.oom_kill = find_key_value(text, "oom_kill");
+    return control;
+}
+
+std::optional<std::uint64_t> parse_status_hwm(std::string_view text) {
+    for (std::string_view line : split(text, '\n')) {
+        if (line.substr(0, 6) != "VmHWM:") continue;
+        auto fields = fields_of(line.substr(6));
+        if (fields.empty()) return std::nullopt;
+        auto kib = parse_counter(fields[0]);
+        if (!kib) return std::nullopt;
+        return *kib * 1024;
+    }
+    return std::nullopt;
+}
+
+// --- I/O ---------------------------------------------------------------------
+
+namespace {
+
+int open_read(const std::string& path) { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }
+
+// Re-reads a small kernel file from its start through a descriptor kept open.
+std::optional<std::string> pread_all(int fd) {
+    if (fd < 0) return std::nullopt;
+    char buffer[1024];
+    std::string text;
+    off_t offset = 0;
+    while (text.size() < 16384) {
+        ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+        offset += n;
+    }
+    return text;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+    int fd = open_read(path);
+    if (fd < 0) return std::nullopt;
+    auto text = pread_all(fd);
+    ::close(fd);
+    return text;
+}
+
+void close_fd(int& fd) {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+}
+
+}  // namespace
+
+MemoryMonitor MemoryMonitor::open(const std::optional<std::string>& override_dir) {
+    MemoryMonitor monitor;
+    std::vector<CgroupDir> candidates;
+    if (override_dir) {
+        if (*override_dir == "none" || override_dir->empty()) return monitor;
+        std::string dir = *override_dir;
+        while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+        candidates.push_back({CgroupVersion::v2, dir});
+        candidates.push_back({CgroupVersion::v1, dir});
+    } else {
+        auto cgroups = read_file("/proc/self/cgroup");
+        auto mounts = read_file("/proc/self/mountinfo");
+        if (!cgroups || !mounts) return monitor;
+        candidates = memory_cgroup_candidates(parse_proc_cgroup(*cgroups), parse_mountinfo(*mounts));
+    }
+    for (const CgroupDir& candidate : candidates) {
+        if (candidate.version == CgroupVersion::v2) {
+            int limit = open_read(candidate.dir + "/memory.max");
+            int events = open_read(candidate.dir + "/memory.events");
+            if (limit < 0 || events < 0) {
+                close_fd(limit);
+                close_fd(events);
+                continue;
+            }
+            monitor.source_ = MemorySource::cgroup_v2;
+            monitor.limit_fd_ = limit;
+            monitor.events_fd_ = events;
+            monitor.peak_fd_ = open_read(candidate.dir + "/memory.peak");
+            monitor.current_fd_ = open_read(candidate.dir + "/memory.current");
+            monitor.peak_sampled_ = monitor.peak_fd_ < 0;
+        } else {
+            int limit = open_read(candidate.dir + "/memory.limit_in_bytes");
+            int peak = open_read(candidate.dir + "/memory.max_usage_in_bytes");
+            if (limit < 0 || peak < 0) {
+                close_fd(limit);
+                close_fd(peak);
+                continue;
+            }
+            monitor.source_ = MemorySource::cgroup_v1;
+            monitor.limit_fd_ = limit;
+            monitor.peak_fd_ = peak;
+            monitor.events_fd_ = open_read(candidate.dir + "/memory.oom_control");
+            monitor.current_fd_ = open_read(candidate.dir + "/memory.usage_in_bytes");
+        }
+        monitor.dir_ = candidate.dir;
+        return monitor;
+    }
+    return monitor;
+}
+
+MemoryMonitor::MemoryMonitor(MemoryMonitor&& other) noexcept
+    : source_(other.source_), dir_(std::move(other.dir_)), peak_fd_(other.peak_fd_), current_fd_(other.current_fd_),
+      limit_fd_(other.limit_fd_), events_fd_(other.events_fd_), peak_sampled_(other.peak_sampled_),
+      sampled_max_(other.sampled_max_) {
+    other.peak_fd_ = other.current_fd_ = other.limit_fd_ = other.events_fd_ = -1;
+}
+
+MemoryMonitor::~MemoryMonitor() {
+    close_fd(peak_fd_);
+    close_fd(current_fd_);
+    close_fd(limit_fd_);
+    close_fd(events_fd_);
+}
+
+MemorySample MemoryMonitor::sample(pid_t app) {
+    MemorySample s;
+    auto number = [](const std::optional<std::string>& text) -> std::optional<std::uint64_t> {
+        if (!text) return std::nullopt;
+        auto n = parse_counter(*text);
+        return n ? std::optional<std::uint64_t>(*n) : std::nullopt;
+    };
+    if (source_ == MemorySource::rusage) {
+        if (app > 0) {
+            if (auto status = read_file(fmt::format("/proc/{}/status", app))) s.peak = parse_status_hwm(*status);
+        }
+        return s;
+    }
+    s.current = number(pread_all(current_fd_));
+    if (peak_sampled_) {
+        if (s.current) sampled_max_ = std::max(sampled_max_, *s.current);
+        if (sampled_max_ > 0) s.peak = sampled_max_;
+    } else {
+        s.peak = number(pread_all(peak_fd_));
+    }
+    if (auto text = pread_all(limit_fd_)) {
+        if (auto limit = parse_limit(*text)) {
+            s.limit = *limit;
+            s.limit_known = true;
+        }
+    }
+    if (auto text = pread_all(events_fd_)) {
+        if (source_ == MemorySource::cgroup_v2) {
+            if (auto events = parse_memory_events(*text)) s.oom_kills = events->oom_kill;
+        } else if (auto control = parse_oom_control(*text)) {
+            s.oom_kills = control->oom_kill;
+        }
+    }
+    return s;
+}
+
+std::string MemoryMonitor::describe() const {
+    switch (source_) {
+        case MemorySource::cgroup_v2:
+            return fmt::format("cgroup v2 {}{}", dir_, peak_sampled_ ? " (no memory.peak: peak sampled)" : "");
+        case MemorySource::cgroup_v1: return fmt::format("cgroup v1 {}", dir_);
+        case MemorySource::rusage: break;
+    }
+    return "ru_maxrss/VmHWM of the app and its children (no readable memory cgroup)";
+}
+
+}  // namespace healthgate::sidecar

@@ -1,0 +1,206 @@
+#include "sidecar/output_pump.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace healthgate::sidecar {
+namespace {
+
+constexpr std::size_t k_chunk = 1 << 20;         // bytes asked of one tee/splice
+constexpr int k_rounds_per_pump = 16;            // then return to the loop (signals, timers)
+constexpr std::size_t k_copy_buffer = 64 * 1024; // fallback read()+write()
+
+void set_nonblocking(int fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+}  // namespace
+
+OutputPump::OutputPump(OutputStream stream, int source, int sink, LastLines& tail, int dev_null)
+    : stream_(stream), source_(source), sink_(sink), tail_(tail), dev_null_(dev_null) {
+    set_nonblocking(source_);
+    buffer_size_ = std::max(tail_.max_bytes(), std::size_t{4096});
+    buffer_.reset(new char[buffer_size_]);
+    if (::pipe2(side_, O_CLOEXEC | O_NONBLOCK) != 0) {
+        side_[0] = side_[1] = -1;
+        mode_ = Mode::copy;
+        return;
+    }
+    // The side pipe must hold whatever one tee can take from the source.
+    int size = ::fcntl(source_, F_GETPIPE_SZ);
+    if (size > 0) ::fcntl(side_[1], F_SETPIPE_SZ, size);
+}
+
+OutputPump::~OutputPump() {
+    if (side_[0] >= 0) ::close(side_[0]);
+    if (side_[1] >= 0) ::close(side_[1]);
+}
+
+OutputPump::State OutputPump::pump() {
+    if (state_ == State::eof) return state_;
+    state_ = State::open;
+    return mode_ == Mode::copy ? pump_copy() : pump_splice();
+}
+
+void OutputPump::drain() {
+    // The app has exited: whatever is buffered goes out, waiting for our
+    // reader if it must (a slow log reader still gets every byte). A
+    // grandchild may keep the pipe open: an empty pipe ends the drain.
+    int blocked_waits = 0;
+    while (state_ != State::eof) {
+        State state = pump();
+        if (state == State::output_blocked) {
+            // A reader that takes nothing for this long is gone in all but name.
+            constexpr int k_max_blocked_waits = 30;
+            if (++blocked_waits > k_max_blocked_waits) break;
+            pollfd writable{sink_, POLLOUT, 0};
+            ::poll(&writable, 1, 1000);
+            continue;
+        }
+        if (state == State::open) {
+            int available = 0;
+            if (::ioctl(source_, FIONREAD, &available) != 0 || available == 0) break;
+        }
+    }
+}
+
+OutputPump::State OutputPump::pump_splice() {
+    for (int round = 0; round < k_rounds_per_pump; ++round) {
+        if (pending_ > 0 && !send_pending_splice()) return state_;
+        if (mode_ == Mode::copy) return pump_copy();
+        ssize_t n = ::tee(source_, side_[1], k_chunk, SPLICE_F_NONBLOCK);
+        if (n == 0) return state_ = State::eof;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return state_ = State::open;
+            // tee refused (should not happen with two pipes): plain copies still work.
+            mode_ = Mode::copy;
+            return pump_copy();
+        }
+        capture_tail(static_cast<std::size_t>(n));
+        pending_ = static_cast<std::size_t>(n);
+        if (!send_pending_splice()) return state_;
+        if (mode_ == Mode::copy) return pump_copy();
+    }
+    return state_ = State::open;
+}
+
+bool OutputPump::capture_tail(std::size_t bytes) {
+    std::size_t keep = std::min(bytes, tail_.max_bytes());
+    std::size_t drop = bytes - keep;
+    if (drop > 0) tail_.skip(stream_, drop);
+    while (drop > 0) {
+        ssize_t n = ::splice(side_[0], nullptr, dev_null_, nullptr, drop, SPLICE_F_NONBLOCK);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // /dev/null without splice support: read the excess away.
+            ssize_t r = ::read(side_[0], buffer_.get(), std::min(drop, buffer_size_));
+            if (r <= 0) return false;
+            n = r;
+        }
+        drop -= static_cast<std::size_t>(n);
+    }
+    std::size_t got = 0;
+    while (got < keep) {
+        ssize_t n = ::read(side_[0], buffer_.get() + got, keep - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    tail_.append(stream_, std::string_view(buffer_.get(), got));
+    return got == keep;
+}
+
+bool OutputPump::send_pending_splice() {
+    while (pending_ > 0) {
+        ssize_t n = ::splice(source_, nullptr, sink_, nullptr, pending_, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            pending_ -= static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) {
+            state_ = State::output_blocked;
+            return false;
+        }
+        if (n < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+            // Our output cannot take splice (O_APPEND file, some ttys): copy the
+            // bytes instead; those already in the tail are not captured twice.
+            mode_ = Mode::copy;
+            return true;
+        }
+        if (n == 0 && sink_ != dev_null_) {
+            lose_output();
+            continue;
+        }
+        if (n < 0 && sink_ != dev_null_) {
+            lose_output();  // EPIPE, EIO...: nobody reads our output any more
+            continue;
+        }
+        // Even /dev/null failed: give up on these bytes.
+        pending_ = 0;
+        return false;
+    }
+    return true;
+}
+
+void OutputPump::lose_output() {
+    output_lost_ = true;
+    sink_ = dev_null_;
+}
+
+OutputPump::State OutputPump::pump_copy() {
+    if (buffer_size_ < k_copy_buffer) {
+        buffer_.reset(new char[k_copy_buffer]);
+        buffer_size_ = k_copy_buffer;
+        buffer_used_ = buffer_sent_ = 0;
+    }
+    for (int round = 0; round < k_rounds_per_pump; ++round) {
+        if (buffer_sent_ < buffer_used_ && !write_copy_buffer()) return state_;
+        std::size_t want = buffer_size_;
+        // Bytes tee'd before the switch are in the tail already; move them
+        // first, without capturing them again.
+        if (pending_ > 0) want = std::min(want, pending_);
+        ssize_t n = ::read(source_, buffer_.get(), want);
+        if (n == 0) return state_ = State::eof;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return state_ = State::open;
+            return state_ = State::eof;
+        }
+        buffer_used_ = static_cast<std::size_t>(n);
+        buffer_sent_ = 0;
+        if (pending_ > 0) pending_ -= buffer_used_;
+        else tail_.append(stream_, std::string_view(buffer_.get(), buffer_used_));
+        if (!write_copy_buffer()) return state_;
+    }
+    return state_ = State::open;
+}
+
+bool OutputPump::write_copy_buffer() {
+    while (buffer_sent_ < buffer_used_) {
+        ssize_t n = ::write(sink_, buffer_.get() + buffer_sent_, buffer_used_ - buffer_sent_);
+        if (n > 0) {
+            buffer_sent_ += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) {
+            state_ = State::output_blocked;
+            return false;
+        }
+        if (sink_ == dev_null_) {
+            buffer_sent_ = buffer_used_;
+            break;
+        }
+        lose_output();
+    }
+    return true;
+}
+
+}  // namespace healthgate::sidecar
