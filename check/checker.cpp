@@ -1,0 +1,114 @@
+#include <boost/beast/core/tcp_stream.hpp>
+#include <exception>
+#include <fmt/format.h>
+
+#include "check/check.hpp"
+#include "check/check_context.hpp"
+#include "check/connect.hpp"
+#include "check/resolv_conf.hpp"
+
+namespace healthgate::check {
+
+std::string_view failure_name(Failure failure) {
+    switch (failure) {
+        case Failure::none: return "ok";
+        case Failure::dns_no_such_name: return "dns: no such name";
+        case Failure::dns_no_answer: return "dns: no answer";
+        case Failure::dns_server_unreachable: return "dns: server unreachable";
+        case Failure::dns_server_failure: return "dns: server failure";
+        case Failure::dns_too_few_answers: return "dns: too few answers";
+        case Failure::dns_unexpected_answer: return "dns: unexpected answer";
+        case Failure::connection_refused: return "connection refused";
+        case Failure::connect_timeout: return "connect timeout";
+        case Failure::network_unreachable: return "network unreachable";
+        case Failure::connection_reset: return "connection reset";
+        case Failure::tls_handshake: return "tls handshake";
+        case Failure::tls_verify: return "tls verify";
+        case Failure::http_status: return "http status";
+        case Failure::http_body: return "http body";
+        case Failure::http_protocol: return "http protocol";
+        case Failure::read_timeout: return "read timeout";
+        case Failure::file_missing: return "file missing";
+        case Failure::file_empty: return "file empty";
+        case Failure::file_stale: return "file stale";
+        case Failure::socket_missing: return "socket missing";
+        case Failure::other: return "other";
+    }
+    return "other";
+}
+
+std::string budget_text(Clock::duration budget) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(budget + std::chrono::microseconds(500));
+    if (ms.count() >= 1000 && ms.count() < 60'000 && ms.count() % 1000 == 0) return fmt::format("{}s", ms.count() / 1000);
+    return format_duration(ms);
+}
+
+const std::regex* RegexCache::get(const std::string& pattern) {
+    if (auto it = compiled_.find(pattern); it != compiled_.end()) return &it->second;
+    try {
+        return &compiled_.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first->second;
+    } catch (const std::regex_error&) {
+        return nullptr;
+    }
+}
+
+boost::asio::awaitable<CheckResult> check_tcp(CheckContext& ctx, const Target& target, Clock::time_point deadline) {
+    ResolveOutcome resolved = co_await resolve_endpoints(ctx, target.host, target.port, deadline);
+    if (resolved.endpoints.empty()) co_return resolved.failure;
+    boost::beast::tcp_stream stream(ctx.io);
+    ConnectOutcome connected = co_await connect_any(stream, resolved.endpoints, target.authority(), deadline);
+    if (!connected.ok) co_return connected.failure;
+    co_return CheckResult{};  // the stream closes here: a completed connect is the whole check
+}
+
+namespace {
+
+class CheckerImpl final : public Checker {
+public:
+    CheckerImpl(boost::asio::io_context& io, std::unique_ptr<Resolver> resolver, const std::string& hosts_path)
+        : io_(io), resolver_(std::move(resolver)), hosts_(hosts_path),
+          context_{io_, *resolver_, hosts_, tls_, regexes_} {}
+
+    boost::asio::awaitable<CheckResult> run(const Target& target, Duration timeout) override {
+        auto start = Clock::now();
+        auto deadline = start + timeout;
+        CheckResult result;
+        try {
+            switch (target.kind) {
+                case TargetKind::tcp: result = co_await check_tcp(context_, target, deadline); break;
+                case TargetKind::http:
+                case TargetKind::https: result = co_await check_http(context_, target, deadline); break;
+                case TargetKind::dns: result = co_await check_dns(context_, target, deadline); break;
+                case TargetKind::file: result = check_file(target, std::chrono::system_clock::now()); break;
+                case TargetKind::unix_socket: result = co_await check_unix(context_, target, deadline); break;
+            }
+        } catch (const std::exception& e) {
+            // Not expected (errors are values here); an attempt must still end with a result.
+            result = CheckResult{Failure::other, fmt::format("internal error: {}", e.what()), {}};
+        }
+        result.latency = std::chrono::duration_cast<Duration>(Clock::now() - start);
+        co_return result;
+    }
+
+    std::string resolver_summary() const override { return check::resolver_summary(resolver_->conf()); }
+
+private:
+    boost::asio::io_context& io_;
+    std::unique_ptr<Resolver> resolver_;
+    HostsFile hosts_;
+    TlsContexts tls_;
+    RegexCache regexes_;
+    CheckContext context_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Checker>> Checker::create(boost::asio::io_context& io, const CheckerOptions& options) {
+    auto conf = load_resolv_conf(options.resolv_conf_path);
+    if (!conf) return make_error(conf.error());
+    auto resolver = Resolver::create(io, std::move(*conf));
+    if (!resolver) return make_error(resolver.error());
+    return std::unique_ptr<Checker>(std::make_unique<CheckerImpl>(io, std::move(*resolver), options.hosts_path));
+}
+
+}  // namespace healthgate::check

@@ -1,0 +1,62 @@
+#pragma once
+// The decisions of an HTTP check, as pure functions: which Host header,
+// whether to follow a redirect, whether a body matches. The I/O around them
+// is in http_check.cpp.
+#include <cstdint>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+
+#include "common/target.hpp"
+
+namespace healthgate::check {
+
+// host[:port], the port only when it is not the scheme's default; IPv6 in brackets.
+std::string default_host_header(const Target& target);
+
+bool is_redirect_status(int status);  // 301 302 303 307 308
+
+// Where a request is sent: scheme, host (no brackets), port.
+struct Origin {
+    bool https = false;
+    std::string host;
+    std::uint16_t port = 80;
+};
+
+struct RedirectDecision {
+    enum Kind {
+        not_redirect,   // not a redirect status, or no Location
+        follow,         // same origin, under the limit: request `path` next
+        too_many,       // same origin, but max_redirects already followed
+        other_origin,   // another host, port or scheme: never followed (like the kubelet)
+        bad_location,   // a Location that cannot be understood
+    };
+    Kind kind = not_redirect;
+    std::string path;  // follow: path and query for the next request
+};
+
+// `host_header` counts as our host too (a target reached by IP with host=name
+// may be redirected to http://name/...). `followed` redirects were followed
+// already; max_redirects 0 means none are followed (the 3xx is judged as is).
+RedirectDecision decide_redirect(int status, std::string_view location, const Origin& origin,
+                                 std::string_view host_header, std::string_view current_path, int followed,
+                                 int max_redirects);
+
+// Resolves a Location against the current request. nullopt: unusable.
+struct Location {
+    Origin origin;
+    std::string path;  // with query, without fragment
+};
+std::optional<Location> resolve_location(const Origin& origin, std::string_view current_path, std::string_view location);
+
+// Pure: why `body` (the first max_body_bytes at most; `truncated` when more
+// was sent) fails the body=/body_regex= rules, or nullopt when it matches.
+// `regex` is the compiled body_regex (nullptr when none).
+std::optional<std::string> body_mismatch(std::string_view body, bool truncated, const HttpOptions& options,
+                                         const std::regex* regex);
+
+// A short, single-line, valid UTF-8 excerpt of a body, for failure reasons.
+std::string body_excerpt(std::string_view body, std::size_t max_bytes);
+
+}  // namespace healthgate::check
