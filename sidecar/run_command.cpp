@@ -181,6 +181,8 @@ public:
     // Until the app has been reaped: forward signals, reap zombies, pass the
     // output through, sample memory and keep the flight record current.
     void loop(int signal_fd) {
+        last_sample_ = monitor_.sample(app_);
+        running_peak_ = last_sample_.peak;
         write_running_record();
         auto next_sample = Clock::now() + options_.sample_interval;
         while (app_ > 0) {

@@ -1,0 +1,705 @@
+"""Black-box tests of `healthgate run`: the real binary, real processes, real
+signals, real pipes and (where the machine allows) a real memory cgroup.
+
+The binary comes from HEALTHGATE_BIN. Tests that need root or a writable
+memory cgroup skip themselves with the reason.
+"""
+import hashlib
+import json
+import re
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HG = os.environ.get("HEALTHGATE_BIN", "healthgate")
+PY = sys.executable
+MIB = 1024 * 1024
+
+# Allocates and touches 1 MiB at a time until killed (or `limit` MiB).
+HOG = r"""
+import sys, time
+print("allocating", flush=True)
+chunks = []
+for i in range(int(sys.argv[1]) if len(sys.argv) > 1 else 4096):
+    chunks.append(b"x" * (1 << 20))
+print("allocated without being killed", flush=True)
+"""
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def children_of(pid):
+    """(pid, state) of every process whose parent is `pid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            found.append((int(entry), fields[0]))
+    return found
+
+
+class RunTestCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="hg-run-")
+        self.log = os.path.join(self.dir, "termination-log")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run_hg(self, command, *flags, timeout=60, **kwargs):
+        args = [HG, "run", "--termination-log", self.log, *flags, "--", *command]
+        return subprocess.run(args, capture_output=True, timeout=timeout, **kwargs)
+
+    def start_hg(self, command, *flags, **kwargs):
+        args = [HG, "run", "--termination-log", self.log, *flags, "--", *command]
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+    def message(self):
+        with open(self.log, "rb") as f:
+            data = f.read()
+        return data.decode("utf-8")  # strict: the message must be valid UTF-8
+
+    def first_line(self):
+        return self.message().split("\n", 1)[0]
+
+
+class ExitCodes(RunTestCase):
+    def test_app_exit_codes_pass_through(self):
+        for code in (0, 1, 2, 3, 42, 255):
+            with self.subTest(code=code):
+                result = self.run_hg(["sh", "-c", f"exit {code}"])
+                self.assertEqual(result.returncode, code, result.stderr)
+                self.assertRegex(self.first_line(), rf"^exit {code} after \d")
+                self.assertIn(f"exit code: {code}", self.message())
+
+    def test_exit_1_quotes_the_fatal_line(self):
+        result = self.run_hg(["sh", "-c", "echo starting; echo 'FATAL: DATABASE_URL is not set' >&2; exit 1"])
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(self.first_line(), r"^exit 1 after [\d.]+m?s: last output: FATAL: DATABASE_URL is not set$")
+        self.assertIn("hint: application error", self.message())
+        # The verdict reaches the log too, for kubectl logs --previous.
+        self.assertIn(b"FATAL: DATABASE_URL is not set", result.stderr)
+        self.assertIn(b"app exited", result.stderr)
+
+    def test_death_by_signal_is_128_plus_n(self):
+        for name, number in (("TERM", 15), ("INT", 2), ("USR1", 10), ("KILL", 9)):
+            with self.subTest(signal=name):
+                result = self.run_hg(["sh", "-c", f"kill -{name} $$"])
+                self.assertEqual(result.returncode, 128 + number)
+                self.assertIn(f"signal: SIG{name} (exit code {128 + number})", self.message())
+        # SIGKILL with the OOM counter unchanged: from elsewhere.
+        result = self.run_hg(["sh", "-c", "kill -KILL $$"])
+        if "no OOM-kill counter" not in self.first_line():
+            self.assertIn("not an OOM kill", self.first_line())
+
+    def test_core_dump_is_reported(self):
+        result = self.run_hg(["sh", "-c", "ulimit -c 0; kill -SEGV $$"], cwd=self.dir)
+        self.assertEqual(result.returncode, 139)
+        self.assertIn("signal: SIGSEGV (exit code 139), no core dump", self.message())
+        with open("/proc/sys/kernel/core_pattern") as f:
+            pattern = f.read().strip()
+        if pattern.startswith("|") or "/" in pattern:
+            self.skipTest(f"core_pattern {pattern!r} does not write a core into the working directory")
+        result = self.run_hg(["sh", "-c", "ulimit -c unlimited; kill -SEGV $$"], cwd=self.dir)
+        self.assertEqual(result.returncode, 139)
+        self.assertRegex(self.first_line(), r"^killed by SIGSEGV \(core dumped\) after")
+        self.assertIn("core dumped", self.message())
+
+
+class ExecFailures(RunTestCase):
+    def test_missing_file_is_127(self):
+        result = self.run_hg(["/app/start.sh"])
+        self.assertEqual(result.returncode, 127)
+        self.assertIn(b"exec /app/start.sh: no such file or directory", result.stderr)
+        self.assertEqual(self.first_line(), "cannot start: exec /app/start.sh: no such file or directory")
+
+    def test_not_in_path_is_127(self):
+        result = self.run_hg(["no-such-command-for-healthgate"])
+        self.assertEqual(result.returncode, 127)
+        self.assertIn("exec no-such-command-for-healthgate: executable file not found in $PATH", self.first_line())
+
+    def test_not_executable_is_126(self):
+        script = os.path.join(self.dir, "start.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\necho hi\n")
+        os.chmod(script, 0o644)
+        result = self.run_hg([script])
+        self.assertEqual(result.returncode, 126)
+        self.assertEqual(self.first_line(), f"cannot start: exec {script}: permission denied")
+        self.assertIn(b"permission denied", result.stderr)
+
+    def test_missing_interpreter_is_named(self):
+        script = os.path.join(self.dir, "start.sh")
+        with open(script, "w") as f:
+            f.write("#!/no/such/interpreter\necho hi\n")
+        os.chmod(script, 0o755)
+        result = self.run_hg([script])
+        self.assertEqual(result.returncode, 127)
+        self.assertIn("its #! interpreter /no/such/interpreter does not", self.first_line())
+
+    def test_usage_errors_are_2(self):
+        for args in ([], ["--max-bytes", "99999", "--", "true"], ["--format", "xml", "--", "true"], ["true"]):
+            with self.subTest(args=args):
+                result = subprocess.run([HG, "run", *args], capture_output=True, timeout=10)
+                self.assertEqual(result.returncode, 2)
+                self.assertTrue(result.stderr.startswith(b"healthgate run: "), result.stderr)
+
+    def test_help_documents_every_flag(self):
+        result = subprocess.run([HG, "run", "--help"], capture_output=True, timeout=10)
+        self.assertEqual(result.returncode, 0)
+        for flag in (b"--termination-log", b"--max-bytes", b"--format", b"--history", b"--signal-group",
+                     b"--record-interval", b"--sample-interval", b"--tail-bytes", b"--cgroup", b"--log-format",
+                     b"--log-level", b"HEALTHGATE_HISTORY", b"128+N"):
+            self.assertIn(flag, result.stdout)
+
+
+class Signals(RunTestCase):
+    TRAPPING_APP = "trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.05; done"
+
+    def read_line(self, stream):
+        return stream.readline().decode().strip()
+
+    def test_sigterm_is_forwarded_and_the_apps_code_returned(self):
+        proc = self.start_hg(["sh", "-c", self.TRAPPING_APP])
+        try:
+            self.assertEqual(self.read_line(proc.stdout), "ready")
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=10), 42)
+            self.assertEqual(self.read_line(proc.stdout), "got-term")
+        finally:
+            proc.kill()
+            proc.communicate()
+        self.assertRegex(self.first_line(), r"^exit 42 after")
+        self.assertRegex(self.message(), r"stop signal: SIGTERM forwarded at")
+
+    def test_other_signals_are_forwarded(self):
+        app = ("trap 'echo got-usr1' USR1; trap 'echo got-hup' HUP; trap 'echo got-winch' WINCH; "
+               "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done")
+        proc = self.start_hg(["sh", "-c", app])
+        try:
+            self.assertEqual(self.read_line(proc.stdout), "ready")
+            for sig, expected in ((signal.SIGUSR1, "got-usr1"), (signal.SIGHUP, "got-hup"),
+                                  (signal.SIGWINCH, "got-winch")):
+                proc.send_signal(sig)
+                self.assertEqual(self.read_line(proc.stdout), expected)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=10), 0)
+        finally:
+            proc.kill()
+            proc.communicate()
+
+    GROUP_APP = r"""
+import os, signal, subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", '''
+import signal, sys, time
+def on_term(*_):
+    print("child-got-term", flush=True)
+    sys.exit(5)
+signal.signal(signal.SIGTERM, on_term)
+print("ready", flush=True)
+while True:
+    time.sleep(0.05)
+'''])
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+sys.exit(child.wait())
+"""
+
+    def test_signal_group_reaches_the_apps_children(self):
+        proc = self.start_hg([PY, "-c", self.GROUP_APP], "--signal-group")
+        try:
+            self.assertEqual(self.read_line(proc.stdout), "ready")
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=10), 5)
+            self.assertEqual(self.read_line(proc.stdout), "child-got-term")
+        finally:
+            proc.kill()
+            proc.communicate()
+
+    def test_without_signal_group_only_the_app_is_signalled(self):
+        proc = self.start_hg([PY, "-c", self.GROUP_APP])
+        try:
+            self.assertEqual(self.read_line(proc.stdout), "ready")
+            proc.send_signal(signal.SIGTERM)
+            with self.assertRaises(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.7)  # the app ignores SIGTERM, its child never got it
+        finally:
+            for pid, _ in children_of(proc.pid):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            proc.wait(timeout=10)
+            proc.communicate()
+
+    def test_as_pid_1_in_a_pid_namespace(self):
+        if shutil.which("unshare") is None or os.geteuid() != 0:
+            self.skipTest("needs root and unshare(1) to create a PID namespace")
+        app = ("sh -c 'sleep 0.3 &' ; trap 'echo got-term; exit 42' TERM; echo ready $$; "
+               "while :; do sleep 0.05; done")
+        proc = subprocess.Popen(["unshare", "--pid", "--fork", HG, "run", "--termination-log", self.log, "--",
+                                 "sh", "-c", app], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            line = proc.stdout.readline().decode().split()
+            if line[:1] != ["ready"]:
+                self.skipTest(f"unshare --pid failed here: {proc.stderr.read(300)!r}")
+            hg = wait_until(lambda: [pid for pid, _ in children_of(proc.pid)])
+            self.assertTrue(hg, "healthgate should be unshare's child")
+            with open(f"/proc/{hg[0]}/status") as f:
+                nspid = [l for l in f if l.startswith("NSpid:")][0].split()
+            self.assertEqual(nspid[-1], "1", "healthgate should be PID 1 in the new namespace")
+            # The backgrounded sleep was orphaned to PID 1: once it exits it must be reaped.
+            time.sleep(0.8)
+            self.assertEqual([p for p, state in children_of(hg[0]) if state == "Z"], [])
+            os.kill(hg[0], signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=10), 42)
+            self.assertEqual(proc.stdout.readline().decode().strip(), "got-term")
+        finally:
+            proc.kill()
+            proc.communicate()
+        self.assertRegex(self.first_line(), r"^exit 42 after")
+
+
+class Reaping(RunTestCase):
+    def test_orphaned_grandchildren_are_adopted_and_reaped(self):
+        # The inner shell starts three sleeps and exits at once: they are
+        # orphaned to the nearest subreaper, healthgate, and die 0.5s later.
+        app = "sh -c 'sleep 0.5 & sleep 0.5 & sleep 0.5 &'; echo orphaned; sleep 2.5"
+        proc = self.start_hg(["sh", "-c", app])
+        try:
+            self.assertEqual(proc.stdout.readline().decode().strip(), "orphaned")
+            adopted = wait_until(lambda: len(children_of(proc.pid)) >= 4, timeout=2)
+            self.assertTrue(adopted, f"sleeps not adopted: {children_of(proc.pid)}")
+            time.sleep(1.2)
+            zombies = [pid for pid, state in children_of(proc.pid) if state == "Z"]
+            self.assertEqual(zombies, [])
+            self.assertEqual(len(children_of(proc.pid)), 1)  # only the app is left
+            self.assertEqual(proc.wait(timeout=10), 0)
+        finally:
+            proc.kill()
+            proc.communicate()
+
+
+def pattern_stream(seed, size):
+    """Deterministic bytes of every value (invalid UTF-8, NULs, long and short lines)."""
+    out = bytearray()
+    block = hashlib.sha256(seed).digest()
+    while len(out) < size:
+        block = hashlib.sha256(block).digest()
+        out += block * 8 + b"\n" + bytes(range(256)) + b"line\n" * (block[0] % 7)
+    return bytes(out[:size])
+
+
+WRITER = r"""
+import hashlib, os, sys
+sys.path.insert(0, os.environ["HG_TEST_DIR"])
+from test_run import pattern_stream
+out = pattern_stream(b"out", int(sys.argv[1]))
+err = pattern_stream(b"err", int(sys.argv[2]))
+sizes = [1, 7, 4096, 65536, 100000, 3]
+i = o = e = 0
+while o < len(out) or e < len(err):
+    n = sizes[i % len(sizes)]; i += 1
+    if o < len(out):
+        o += os.write(1, out[o:o + n])
+    if e < len(err) and i % 3 == 0:
+        e += os.write(2, err[e:e + n])
+"""
+
+
+class Passthrough(RunTestCase):
+    def writer(self, out_size, err_size):
+        env = dict(os.environ, HG_TEST_DIR=os.path.dirname(os.path.abspath(__file__)))
+        return [PY, "-c", WRITER, str(out_size), str(err_size)], env
+
+    def test_large_streams_pass_through_byte_identical(self):
+        out_size, err_size = 64 * MIB, 16 * MIB
+        command, env = self.writer(out_size, err_size)
+        proc = self.start_hg(command, env=env)
+        digests = {}
+
+        def consume(name, stream):
+            h = hashlib.sha256()
+            total = 0
+            while True:
+                chunk = stream.read(1 << 16)
+                if not chunk:
+                    break
+                h.update(chunk)
+                total += len(chunk)
+            digests[name] = (h.hexdigest(), total)
+
+        threads = [threading.Thread(target=consume, args=("out", proc.stdout)),
+                   threading.Thread(target=consume, args=("err", proc.stderr))]
+        for t in threads:
+            t.start()
+        self.assertEqual(proc.wait(timeout=120), 0)
+        for t in threads:
+            t.join()
+        proc.stdout.close()
+        proc.stderr.close()
+        expected_err = pattern_stream(b"err", err_size)
+        self.assertEqual(digests["out"], (hashlib.sha256(pattern_stream(b"out", out_size)).hexdigest(), out_size))
+        # healthgate's own final log line follows the app's stderr.
+        err_digest, err_total = digests["err"]
+        self.assertGreaterEqual(err_total, err_size)
+
+        # Compare stderr exactly, with healthgate's log line set aside.
+        result = subprocess.run([HG, "run", "--termination-log", self.log, "--log-level", "off", "--", *command],
+                                env=env, capture_output=True, timeout=120)
+        self.assertEqual(result.returncode, 0)
+        self.assertEqual(hashlib.sha256(result.stderr).hexdigest(), hashlib.sha256(expected_err).hexdigest())
+        self.assertEqual(len(result.stdout), out_size)
+        # Whatever the app printed, the message is valid UTF-8 within the limit.
+        with open(self.log, "rb") as f:
+            self.assertLessEqual(len(f.read()), 4096)
+        self.message()
+
+    def test_regular_and_append_files(self):
+        command, env = self.writer(8 * MIB, 2 * MIB)
+        expected = pattern_stream(b"out", 8 * MIB)
+        for mode in ("wb", "ab"):
+            with self.subTest(mode=mode):
+                path = os.path.join(self.dir, "out-" + mode)
+                with open(path, mode) as out:
+                    result = subprocess.run([HG, "run", "--termination-log", self.log, "--log-level", "off", "--",
+                                             *command], env=env, stdout=out, stderr=subprocess.DEVNULL, timeout=120)
+                self.assertEqual(result.returncode, 0)
+                with open(path, "rb") as f:
+                    self.assertEqual(hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(expected).hexdigest())
+
+    def test_stdin_is_the_apps(self):
+        result = self.run_hg(["cat"], input=b"from stdin\n")
+        self.assertEqual(result.stdout, b"from stdin\n")
+
+    def test_output_of_an_app_that_exits_at_once_is_not_lost(self):
+        result = self.run_hg(["sh", "-c", "seq 1 20000"], "--log-level", "off")
+        self.assertEqual(result.stdout, "".join(f"{i}\n" for i in range(1, 20001)).encode())
+        self.assertIn("  20000", self.message())
+
+
+class Message(RunTestCase):
+    GARBAGE = r"""
+import os, random
+random.seed(7)
+for i in range(3000):
+    n = random.choice([0, 1, 10, 200, 5000])
+    os.write(1 + (i % 2), bytes(random.randrange(256) for _ in range(n)) + b"\n")
+os.write(2, b"\xe2\x82 cut utf-8 \xff\xfe and a very long last line " + b"\xc3\xa9" * 3000)
+raise SystemExit(1)
+"""
+
+    def test_never_over_the_limit_and_always_utf8(self):
+        for max_bytes in (64, 300, 1000, 4096):
+            for fmt in ("text", "json"):
+                with self.subTest(max_bytes=max_bytes, fmt=fmt):
+                    result = self.run_hg([PY, "-c", self.GARBAGE], "--max-bytes", str(max_bytes), "--format", fmt)
+                    self.assertEqual(result.returncode, 1)
+                    with open(self.log, "rb") as f:
+                        data = f.read()
+                    self.assertLessEqual(len(data), max_bytes)
+                    text = data.decode("utf-8")
+                    if fmt == "json":
+                        record = json.loads(text)
+                        self.assertIn("verdict", record)
+                        if max_bytes >= 1000:
+                            self.assertEqual(record["exit_code"], 1)
+                            self.assertEqual(record["reason"], "Error")
+                    else:
+                        self.assertTrue(text.startswith("exit 1 after") or max_bytes < 100, text[:80])
+
+    def test_json_record(self):
+        result = self.run_hg(["sh", "-c", "echo 'FATAL: boom' >&2; exit 3"], "--format", "json")
+        self.assertEqual(result.returncode, 3)
+        record = json.loads(self.message())
+        self.assertEqual(record["exit_code"], 3)
+        self.assertEqual(record["reason"], "Error")
+        self.assertEqual(record["last_output"], ["FATAL: boom"])
+        self.assertIn("source", record["memory"])
+        self.assertIn("runtime_ms", record)
+
+    def test_rewritten_in_place_over_a_bind_mount(self):
+        # The kubelet bind-mounts the file: rename() over it fails, so it is
+        # rewritten in place and cut to the new length.
+        host_file = os.path.join(self.dir, "host-side")
+        with open(host_file, "wb") as f:
+            f.write(b"x" * 10000)
+        with open(self.log, "wb"):
+            pass
+        mounted = subprocess.run(["mount", "--bind", host_file, self.log], capture_output=True)
+        if mounted.returncode != 0:
+            self.skipTest(f"cannot bind-mount a file here: {mounted.stderr.decode().strip()}")
+        try:
+            result = self.run_hg(["sh", "-c", "exit 4"])
+            self.assertEqual(result.returncode, 4)
+        finally:
+            subprocess.run(["umount", self.log], capture_output=True)
+        with open(host_file, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"exit 4 after"), data[:40])
+        self.assertNotIn(b"xxxx", data)
+
+    def test_flight_record_while_running_survives_a_kill_of_everything(self):
+        app = "echo serving; exec sleep 30"
+        proc = self.start_hg(["sh", "-c", app], "--record-interval", "200ms", "--sample-interval", "50ms")
+        try:
+            self.assertEqual(proc.stdout.readline().strip(), b"serving")
+            first = wait_until(lambda: os.path.exists(self.log) and self.first_line().startswith("still running"))
+            self.assertTrue(first)
+            self.assertIn("status: running", self.message())
+            self.assertTrue(wait_until(lambda: "  serving" in self.message(), timeout=3), self.message())
+            before = self.first_line()
+            self.assertTrue(wait_until(lambda: self.first_line() != before, timeout=3), "the record is not refreshed")
+            # A group OOM kill takes healthgate and the app at once: the record stays.
+            for pid, _ in children_of(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+            proc.kill()
+            proc.wait(timeout=10)
+        finally:
+            proc.kill()
+            proc.communicate()
+        message = self.message()
+        self.assertRegex(message.split("\n", 1)[0], r"^still running at [\d.]+m?s")
+        self.assertRegex(message, r"memory: (peak \S+|unknown)")
+        self.assertIn("killed along with the app", message)
+
+    def test_stop_signal_updates_the_record_at_once(self):
+        app = "trap 'sleep 1; exit 0' TERM; echo ready; while :; do sleep 0.05; done"
+        proc = self.start_hg(["sh", "-c", app], "--record-interval", "0")
+        try:
+            self.assertEqual(proc.stdout.readline().strip(), b"ready")
+            proc.send_signal(signal.SIGTERM)
+            self.assertTrue(wait_until(lambda: self.first_line().startswith("stopping: SIGTERM forwarded at"),
+                                       timeout=0.9))
+            self.assertEqual(proc.wait(timeout=10), 0)
+        finally:
+            proc.kill()
+            proc.communicate()
+        self.assertRegex(self.first_line(), r"^exit 0 after")
+
+
+class History(RunTestCase):
+    def test_history_counts_previous_runs(self):
+        history = os.path.join(self.dir, "history")
+        os.mkdir(history)
+        for code in (1, 2):
+            self.run_hg(["sh", "-c", f"exit {code}"], "--history", history)
+        result = self.run_hg(["sh", "-c", "exit 3"], "--history", history)
+        self.assertEqual(result.returncode, 3)
+        self.assertRegex(self.first_line(), r"; 3rd exit in [\d.]+m?s; previous: exit 2, exit 1$")
+
+    def test_a_run_killed_with_healthgate_is_remembered(self):
+        history = os.path.join(self.dir, "history")
+        os.mkdir(history)
+        proc = self.start_hg(["sh", "-c", "echo up; exec sleep 30"], "--history", history)
+        self.assertEqual(proc.stdout.readline().strip(), b"up")
+        app = children_of(proc.pid)
+        proc.kill()  # healthgate first, so it cannot write a final record
+        proc.communicate()
+        for pid, _ in app:
+            os.kill(pid, signal.SIGKILL)
+        self.run_hg(["sh", "-c", "exit 1"], "--history", history)
+        self.assertRegex(self.first_line(), r"; 2nd exit in .*; previous: killed(, | at \d+% of limit, )no final record$")
+
+    def test_history_stays_bounded(self):
+        history = os.path.join(self.dir, "history")
+        os.mkdir(history)
+        for _ in range(14):
+            self.run_hg(["true"], "--history", history)
+        with open(os.path.join(history, "healthgate-runs")) as f:
+            self.assertEqual(len(f.read().splitlines()), 10)
+
+
+class MemoryCgroup:
+    """A fresh memory cgroup (v2 if it has the controller, else v1), removed on close."""
+
+    def __init__(self, limit_bytes):
+        self.path = None
+        self.version = None
+        reasons = []
+        name = f"hg-test-{os.getpid()}-{time.monotonic_ns()}"
+        for version, parent in self.parents():
+            try:
+                path = os.path.join(parent, name)
+                os.mkdir(path)
+            except OSError as e:
+                reasons.append(f"v{version} {parent}: mkdir: {e.strerror}")
+                continue
+            try:
+                if version == 2:
+                    self.write(path, "memory.max", limit_bytes)
+                    self.write(path, "memory.swap.max", 0, optional=True)
+                else:
+                    self.write(path, "memory.limit_in_bytes", limit_bytes)
+                    self.write(path, "memory.memsw.limit_in_bytes", limit_bytes, optional=True)
+                self.path, self.version = path, version
+                return
+            except OSError as e:
+                reasons.append(f"v{version} {path}: {e.strerror}")
+                os.rmdir(path)
+        raise unittest.SkipTest("cannot create a memory cgroup here: " + ("; ".join(reasons) or "no cgroup mount"))
+
+    @staticmethod
+    def write(path, name, value, optional=False):
+        try:
+            with open(os.path.join(path, name), "w") as f:
+                f.write(str(value))
+        except OSError:
+            if not optional:
+                raise
+
+    @staticmethod
+    def parents():
+        """Our own cgroup directories on the v2 and v1 memory mounts."""
+        with open("/proc/self/cgroup") as f:
+            cgroups = [line.rstrip("\n").split(":", 2) for line in f]
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split() for line in f]
+        found = []
+        for fields in mounts:
+            dash = fields.index("-")
+            fstype, options, root, point = fields[dash + 1], fields[dash + 3], fields[3], fields[4]
+            for hierarchy, controllers, path in cgroups:
+                v2 = fstype == "cgroup2" and hierarchy == "0"
+                v1 = fstype == "cgroup" and "memory" in controllers.split(",") and "memory" in options.split(",")
+                if not (v1 or v2):
+                    continue
+                relative = path[len(root):] if root != "/" and path.startswith(root) else path
+                directory = point + relative
+                if v2:
+                    try:
+                        with open(os.path.join(directory, "cgroup.controllers")) as c:
+                            if "memory" not in c.read().split():
+                                continue
+                        with open(os.path.join(directory, "cgroup.subtree_control"), "w") as c:
+                            c.write("+memory")
+                    except OSError:
+                        continue
+                found.append((2 if v2 else 1, directory))
+        found.sort()
+        found.reverse()  # v2 first
+        return found
+
+    def join(self):
+        """For preexec_fn: move the calling (child) process into the cgroup."""
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    def close(self):
+        if not self.path:
+            return
+        procs = os.path.join(self.path, "cgroup.procs")
+        for _ in range(100):
+            try:
+                with open(procs) as f:
+                    pids = [int(p) for p in f.read().split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.05)
+
+
+class OutOfMemory(RunTestCase):
+    LIMIT = 64 * MIB
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("creating a memory cgroup needs root")
+        self.cgroup = MemoryCgroup(self.LIMIT)
+        self.addCleanup(self.cgroup.close)
+
+    def run_in_cgroup(self, command, *flags):
+        return subprocess.run([HG, "run", "--termination-log", self.log, *flags, "--", *command],
+                              capture_output=True, timeout=120, preexec_fn=self.cgroup.join)
+
+    def test_oom_killed_app(self):
+        result = self.run_in_cgroup([PY, "-c", HOG])
+        self.assertEqual(result.returncode, 137, result.stderr)
+        line = self.first_line()
+        self.assertRegex(line, r"^OOMKilled: peak [\d.]+Mi of 64Mi limit \((\d+\.\d)%\) after")
+        percent = float(line.split("(")[1].split("%")[0])
+        self.assertGreaterEqual(percent, 90.0, line)
+        message = self.message()
+        self.assertIn("signal: SIGKILL (exit code 137)", message)
+        self.assertIn("OOM kills: 1 (the app)", message)
+        self.assertIn(f"source: cgroup v{self.cgroup.version} {self.cgroup.path}", message)
+        self.assertIn("hint: the app reached its memory limit", message)
+
+    def test_child_oom_killed_while_the_app_lives(self):
+        app = f"{PY} -c '{HOG}'; echo child-status=$?; sleep 1.6; exit 3"
+        result = self.run_in_cgroup(["sh", "-c", app])
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn(b"child-status=137", result.stdout)
+        self.assertRegex(self.first_line(), r"^exit 3 after [\d.]+s, a child process was OOM-killed at peak [\d.]+Mi of 64Mi")
+        self.assertIn("OOM kills: 1 (1 child process while the app ran)", self.message())
+        # Logged when it happened, not only at the end.
+        self.assertIn(b"a child process was OOM-killed; the app lives on", result.stderr)
+
+    def test_sigkill_from_elsewhere_is_not_oom(self):
+        result = self.run_in_cgroup(["sh", "-c", "kill -KILL $$"])
+        self.assertEqual(result.returncode, 137)
+        self.assertIn("not an OOM kill", self.first_line())
+        self.assertIn("OOM kills: 0", self.message())
+
+    def test_flight_record_carries_peak_and_limit(self):
+        app = f"{PY} -c 'b = b\"x\" * (24 << 20); print(\"holding\", flush=True); import time; time.sleep(30)'"
+        proc = subprocess.Popen([HG, "run", "--termination-log", self.log, "--record-interval", "200ms", "--",
+                                 "sh", "-c", app], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                preexec_fn=self.cgroup.join)
+        try:
+            self.assertEqual(proc.stdout.readline().strip(), b"holding")
+            # Holding 24 MiB raised the peak well past 5% of the limit: rewritten within a sample.
+            pattern = re.compile(r"^still running at .*: peak (2[4-9]|[3-6]\d)(\.\d)?Mi of 64Mi limit")
+            ok = wait_until(lambda: pattern.match(self.first_line()), timeout=2)
+            self.assertTrue(ok, self.first_line())
+        finally:
+            self.cgroup.close()  # SIGKILLs everything inside: the container's end
+            proc.wait(timeout=10)
+            proc.communicate()
+        self.assertRegex(self.first_line(), r"^still running at .*: peak [\d.]+Mi of 64Mi limit")
+
+
+class MemoryWithoutCgroup(RunTestCase):
+    def test_ru_maxrss_fallback_names_its_source(self):
+        app = "b = b'x' * (40 << 20)"
+        result = self.run_hg([PY, "-c", app], "--cgroup", "none")
+        self.assertEqual(result.returncode, 0)
+        message = self.message()
+        self.assertIn("source: ru_maxrss", message)
+        peak = message.split("memory: peak ", 1)[1].split(";")[0]
+        self.assertTrue(peak.endswith("Mi"), peak)
+        self.assertGreaterEqual(float(peak[:-2]), 40)
+        self.assertIn("OOM kills: unknown", message)
+
+
+if __name__ == "__main__":
+    unittest.main()
