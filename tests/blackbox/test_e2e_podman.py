@@ -57,12 +57,13 @@ def http_get(url, timeout=3):
         return None, ""
 
 
-def wait_http(url, status, timeout, explain=None, interval=0.2):
-    """Polls url until it answers `status`; returns (status, body)."""
+def wait_http(url, status, timeout, explain=None, interval=0.2, body=""):
+    """Polls url until it answers `status` with `body` in the body; returns (status, body)."""
     def answered():
         result = http_get(url)
-        return result if result[0] == status else None
-    return wait_for(answered, timeout, interval=interval, what=f"{url} to answer {status}", explain=explain)
+        return result if result[0] == status and body in result[1] else None
+    return wait_for(answered, timeout, interval=interval, what=f"{url} to answer {status} {body}".rstrip(),
+                    explain=explain)
 
 
 class PodmanEndToEnd(unittest.TestCase):
@@ -95,7 +96,7 @@ class PodmanEndToEnd(unittest.TestCase):
         # Running (its name resolves) but listening only after 6 s: connection refused first.
         env.podman("run", "-d", "--name", postgres, "--network", network, "--network-alias", "postgres",
                    self.busybox, "sh", "-c",
-                   "sleep 6; echo listening; exec /bin/busybox httpd -f -p 5432 -h /var/empty")
+                   "sleep 6; echo listening; exec /bin/busybox httpd -f -p 5432 -h /")
         pod = env.name("gate")
         manifest = {
             "apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod},
@@ -111,28 +112,25 @@ class PodmanEndToEnd(unittest.TestCase):
                 }],
             },
         }
-        play = env.kube_play(manifest, network=network, background=True)
-        self.addCleanup(lambda: play.poll() is None and play.kill())
         init, app = f"{pod}-wait-for-postgres", f"{pod}-app"
+        log = env.follow_logs(init)
+        play = env.kube_play(manifest, network=network, background=True)
+        self.addCleanup(env.stop_process, play)
+        explain = lambda: f"init container log:\n{log.text()}\n{env.pod_logs(pod)}"  # noqa: E731
 
         # While postgres refuses connections: the init container says so, the app is not started.
-        def waiting_logged():
-            logs = env.podman("logs", init, check=False)
-            text = logs.stdout + logs.stderr
-            return text if "connection refused" in text else None
-        waiting = wait_for(waiting_logged, 30, what="the init container to log the refused connection",
-                           explain=lambda: env.pod_logs(pod))
+        waiting = wait_for(lambda: "connection refused" in log.text() and log.text(), 30,
+                           what="the init container to log the refused connection", explain=explain)
         self.assertIn("postgres:5432", waiting)
         self.assertIn("not ready", waiting)
         self.assertNotEqual(env.state(app)["Status"], "running")
         self.assertIsNone(play.poll(), "kube play returned while the dependency was down")
 
+        # kube play returns 0 only when the init container exited 0 (then removes it).
         out, err = play.communicate(timeout=60)
-        self.assertEqual(play.returncode, 0, f"kube play failed:\n{out}\n{err}")
-        wait_for(lambda: env.state(app)["Status"] == "running", 30, what="the app to run")
-        init_state = env.state(init)
-        self.assertEqual(init_state["ExitCode"], 0)
-        logs = env.logs(init)
+        self.assertEqual(play.returncode, 0, f"kube play failed:\n{out}\n{err}\n{explain()}")
+        wait_for(lambda: env.state(app)["Status"] == "running", 30, what="the app to run", explain=explain)
+        logs = log.join(10)
         self.assertIn("target ready", logs)
 
         # The app started after postgres began listening, never before.
@@ -195,7 +193,7 @@ class PodmanEndToEnd(unittest.TestCase):
                 "containers": [
                     {
                         "name": "healthgate", "image": self.healthgate,
-                        "args": ["serve", "--listen", ":8081", "--drain", "3s", "--interval", "500ms",
+                        "args": ["serve", "--listen", ":8081", "--drain", "3s", "--interval", "1s", "--timeout", "500ms",
                                  "--readiness", "tcp://127.0.0.1:5432"],
                         "ports": [{"containerPort": 8081, "hostPort": port, "hostIP": "127.0.0.1"}],
                     },
@@ -203,7 +201,7 @@ class PodmanEndToEnd(unittest.TestCase):
                         # The pod's database, listening 5 s late on the pod's loopback.
                         "name": "db", "image": self.busybox,
                         "command": ["/bin/busybox", "sh", "-c",
-                                    "sleep 5; exec /bin/busybox httpd -f -p 127.0.0.1:5432 -h /var/empty"],
+                                    "sleep 5; exec /bin/busybox httpd -f -p 127.0.0.1:5432 -h /"],
                     },
                 ],
             },
@@ -211,9 +209,9 @@ class PodmanEndToEnd(unittest.TestCase):
         env.kube_play(manifest)
         base = f"http://127.0.0.1:{port}"
         explain = lambda: env.pod_logs(pod)  # noqa: E731
-        down = wait_http(base + "/readyz", 503, 30, explain)
+        # 503 with the reason once the first check has run (before: "no result yet").
+        down = wait_http(base + "/readyz", 503, 30, explain, body="refused")
         self.assertRegex(down[1], r"\[-\]\S*127\.0\.0\.1:5432")
-        self.assertIn("refused", down[1])
         status, body = http_get(base + "/livez")
         self.assertEqual(status, 200, body)
 
