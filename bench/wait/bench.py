@@ -5,9 +5,11 @@
 Measures: binary size, peak RSS while waiting on 16 pending targets, CPU per
 attempt, reaction latency when a dependency appears, connect() attempts
 during an outage. Prints a markdown table with ratios and writes it to
-bench/results/wait.md. Settings (env): HEALTHGATE_BIN, BENCH_TRIALS (20),
+bench/results/wait.md. Settings (env): HEALTHGATE_BIN, BENCH_TRIALS (40),
+BENCH_PARALLEL (4 latency trials at a time),
 BENCH_OUTAGE_SECONDS (60), BENCH_RSS_SECONDS (10), BENCH_CPU_SECONDS (10).
 """
+import concurrent.futures
 import os
 import random
 import re
@@ -25,7 +27,8 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "blackbox"))
 import peers  # noqa: E402
 
-TRIALS = int(os.environ.get("BENCH_TRIALS", "20"))
+TRIALS = int(os.environ.get("BENCH_TRIALS", "40"))
+PARALLEL = int(os.environ.get("BENCH_PARALLEL", "4"))
 OUTAGE_S = float(os.environ.get("BENCH_OUTAGE_SECONDS", "60"))
 RSS_S = float(os.environ.get("BENCH_RSS_SECONDS", "10"))
 CPU_S = float(os.environ.get("BENCH_CPU_SECONDS", "10"))
@@ -240,30 +243,35 @@ def measure_cpu():
 
 # ------------------------------------------------------------------ 4. reaction latency
 
+def latency_trial(trial, delay):
+    port = peers.free_port()
+    # Both tools wait on the same port and see the same listen(): the fairest interleaving.
+    hg = Timed(healthgate_wait(["--timeout", "30s", "tcp://127.0.0.1:%d" % port]))
+    loop = Timed(loop_argv(port))
+    start = min(hg.started, loop.started)
+    with peers.TcpListener(port=port, delay=max(0.0, start + delay - time.monotonic())) as lis:
+        hg.join(30)
+        loop.join(30)
+        listened = lis.listened_at
+    if hg.proc.returncode != 0 or loop.proc.returncode != 0 or listened is None:
+        log("latency trial %d: failed (healthgate rc %s, loop rc %s)" % (trial, hg.proc.returncode,
+                                                                        loop.proc.returncode))
+        return None
+    log("latency trial %2d/%d: listen at %.2fs, healthgate %4.0f ms, loop %4.0f ms"
+        % (trial + 1, TRIALS, listened - start, (hg.ended - listened) * 1000, (loop.ended - listened) * 1000))
+    return hg.ended - listened, loop.ended - listened
+
+
 def measure_latency():
+    # Trials run PARALLEL at a time on separate ports (the tools sleep nearly
+    # all the time, so they barely compete) to get enough trials for a stable
+    # median within a few minutes.
     rng = random.Random()
-    hg_lat, loop_lat, failures = [], [], 0
-    for trial in range(TRIALS):
-        port = peers.free_port()
-        delay = rng.uniform(1.0, 5.0)
-        # Both tools wait on the same port and see the same listen(): the fairest interleaving.
-        hg = Timed(healthgate_wait(["--timeout", "30s", "tcp://127.0.0.1:%d" % port]))
-        loop = Timed(loop_argv(port))
-        start = min(hg.started, loop.started)
-        with peers.TcpListener(port=port, delay=max(0.0, start + delay - time.monotonic())) as lis:
-            hg.join(30)
-            loop.join(30)
-            listened = lis.listened_at
-        if hg.proc.returncode != 0 or loop.proc.returncode != 0 or listened is None:
-            failures += 1
-            log("latency trial %d: failed (healthgate rc %s, loop rc %s)" % (trial, hg.proc.returncode,
-                                                                            loop.proc.returncode))
-            continue
-        hg_lat.append(hg.ended - listened)
-        loop_lat.append(loop.ended - listened)
-        log("latency trial %2d/%d: listen at %.2fs, healthgate %4.0f ms, loop %4.0f ms"
-            % (trial + 1, TRIALS, listened - start, hg_lat[-1] * 1000, loop_lat[-1] * 1000))
-    return {"hg": hg_lat, "loop": loop_lat, "failures": failures}
+    delays = [rng.uniform(1.0, 5.0) for _ in range(TRIALS)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        results = list(pool.map(latency_trial, range(TRIALS), delays))
+    done = [r for r in results if r]
+    return {"hg": [r[0] for r in done], "loop": [r[1] for r in done], "failures": TRIALS - len(done)}
 
 
 # ------------------------------------------------------------------ 5. outage attempts
@@ -353,8 +361,9 @@ def main():
         "(attempts counted from its log, logging cost included), the loop on one (sh + nc + sleep)."
         % (CPU_S, cpu["hg_targets"]),
         "Latency: both tools start together and wait on the same port; a listener appears at a random "
-        "1-5 s; time from its listen() to each tool's exit, in one process clock. Default backoff "
-        "(100ms ×1.1, cap 2s, jitter 0.2). Trials failed: %d." % lat["failures"],
+        "1-5 s; time from its listen() to each tool's exit, in one process clock; %d trials at a time "
+        "on separate ports. Default backoff (100ms ×1.1, cap 2s, jitter 0.2). Trials failed: %d."
+        % (PARALLEL, lat["failures"]),
         "Outage: connect() calls to the port counted with `strace -f -e trace=connect` for both tools.",
     ]
     report = "\n".join(lines + notes) + "\n"
