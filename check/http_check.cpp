@@ -256,6 +256,8 @@ asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const
         hop.result = fail(Failure::other, "TLS: " + problem);
         co_return hop;
     }
+    std::string certificate;
+    attach_certificate_note(tls.native_handle(), &certificate);
     auto start = Clock::now();
     beast::get_lowest_layer(tls).expires_at(in.deadline);
     auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
@@ -263,7 +265,7 @@ asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const
         if (is_timeout(ec)) {
             hop.result = fail(Failure::tls_handshake, fmt::format("TLS handshake with {} timed out after {}", in.peer,
                                                                   budget_text(in.deadline - start)));
-        } else if (auto why = options.insecure_skip_verify ? std::string() : describe_verify_failure(tls.native_handle(), name);
+        } else if (auto why = options.insecure_skip_verify ? std::string() : describe_verify_failure(tls.native_handle(), name, certificate);
                    !why.empty()) {
             hop.result = fail(Failure::tls_verify, "TLS: " + why);
         } else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||

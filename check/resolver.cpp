@@ -2,6 +2,7 @@
 
 #include <ares.h>
 #include <arpa/nameser.h>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -108,14 +109,19 @@ Failure classify_ares_status(int status) {
 std::string describe_dns_failure(int status, std::string_view name, DnsRecordType type, const ResolvConf& conf) {
     auto tried = [&] { return join(search_candidates(name, conf), ", "); };
     std::string servers = nameservers_text(conf);
+    auto searching = [&] {
+        auto names = search_candidates(name, conf);
+        return names.size() > 1 ? fmt::format(" while searching {}", join(names, ", ")) : std::string();
+    };
     switch (status) {
         case ARES_ENOTFOUND: return fmt::format("no such name: tried {}", tried());
         case ARES_ENODATA: return fmt::format("no {} record: tried {}", record_type_name(type), tried());
         case ARES_ETIMEOUT: return fmt::format("no answer from nameserver {} (timed out)", servers);
         case ARES_ECONNREFUSED:
             return fmt::format("no answer from nameserver {} (connection refused: no DNS server there)", servers);
-        case ARES_ESERVFAIL: return fmt::format("server failure (SERVFAIL) from nameserver {}", servers);
-        case ARES_EREFUSED: return fmt::format("query refused (REFUSED) by nameserver {}", servers);
+        // The search stops at the first candidate refused, which c-ares does not name.
+        case ARES_ESERVFAIL: return fmt::format("server failure (SERVFAIL) from nameserver {}{}", servers, searching());
+        case ARES_EREFUSED: return fmt::format("query refused (REFUSED) by nameserver {}{}", servers, searching());
         case ARES_EFORMERR:
         case ARES_ENOTIMP:
         case ARES_EBADRESP:
@@ -130,9 +136,20 @@ std::string describe_dns_failure(int status, std::string_view name, DnsRecordTyp
 // One attempt waiting on up to two lookups (A and AAAA). Its timer doubles as
 // the wake-up: the answer callback cancels it.
 struct Resolver::Waiter {
-    explicit Waiter(boost::asio::io_context& io) : timer(io) {}
+    explicit Waiter(Resolver& resolver) : timer(resolver.io_), owner(&resolver), alive(resolver.alive_) {}
+    // An attempt that stops waiting may leave the last live interest in the
+    // running queries: let the resolver look (later, not from inside c-ares).
+    ~Waiter() {
+        if (alive.expired()) return;
+        Resolver* resolver = owner;
+        boost::asio::post(resolver->io_, [resolver, alive = alive] {
+            if (!alive.expired()) resolver->drop_abandoned();
+        });
+    }
     boost::asio::steady_timer timer;
     std::array<std::optional<DnsAnswer>, 2> answers;
+    Resolver* owner;
+    std::weak_ptr<bool> alive;
 };
 
 // One c-ares search, shared by every attempt that asked for the same name
@@ -240,6 +257,20 @@ void Resolver::start(const std::string& name, DnsRecordType type, const std::sha
     schedule_timer();
 }
 
+void Resolver::drop_abandoned() {
+    if (inflight_.empty()) return;
+    for (const auto& [key, inflight] : inflight_) {
+        for (const auto& [weak, slot] : inflight->waiters) {
+            if (!weak.expired()) return;
+        }
+    }
+    // Nobody waits any more. c-ares 1.18 cannot cancel one query, but with
+    // none wanted it can cancel all, and closes its sockets: an idle Checker
+    // leaves no work on the io_context (a probe's io.run() returns at once).
+    ares_cancel(channel_);
+    schedule_timer();
+}
+
 void Resolver::on_answer(void* arg, int status, int, unsigned char* abuf, int alen) {
     std::unique_ptr<Inflight> inflight(static_cast<Inflight*>(arg));
     inflight->owner->inflight_.erase(inflight->key);
@@ -338,7 +369,7 @@ void Resolver::schedule_timer() {
 
 boost::asio::awaitable<std::optional<DnsAnswer>> Resolver::search(std::string name, DnsRecordType type,
                                                                    Clock::time_point deadline) {
-    auto waiter = std::make_shared<Waiter>(io_);
+    auto waiter = std::make_shared<Waiter>(*this);
     start(name, type, waiter, 0);
     while (!waiter->answers[0] && Clock::now() < deadline) {
         boost::system::error_code ec;
@@ -349,7 +380,7 @@ boost::asio::awaitable<std::optional<DnsAnswer>> Resolver::search(std::string na
 }
 
 boost::asio::awaitable<Resolver::HostAnswer> Resolver::search_host(std::string name, Clock::time_point deadline) {
-    auto waiter = std::make_shared<Waiter>(io_);
+    auto waiter = std::make_shared<Waiter>(*this);
     start(name, DnsRecordType::a, waiter, 0);
     start(name, DnsRecordType::aaaa, waiter, 1);
     auto& [a, aaaa] = waiter->answers;

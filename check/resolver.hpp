@@ -4,10 +4,12 @@
 // sockets to watch (ARES_OPT_SOCK_STATE_CB); each gets a stream_descriptor
 // whose async_wait feeds ares_process_fd, and one timer follows ares_timeout.
 //
-// A lookup outlives the attempt that started it: when an attempt's deadline
-// passes first it stops waiting, and the c-ares query runs to its own end.
-// A later attempt for the same name and type joins that query instead of
-// starting another, so a dead nameserver does not pile up queries.
+// A lookup may outlive the attempt that started it: when an attempt's
+// deadline passes first it stops waiting, and the c-ares query keeps running
+// while other attempts still wait on some query; an attempt for the same name
+// and type joins a running query instead of starting another. Once no attempt
+// waits at all, every query is cancelled: an idle Checker leaves no work on
+// the io_context, and abandoned queries cannot pile up.
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -99,6 +101,7 @@ private:
     void arm(const std::shared_ptr<Watch>& watch);
     void on_ready(const std::shared_ptr<Watch>& watch, bool readable);
     void schedule_timer();
+    void drop_abandoned();
 
     boost::asio::io_context& io_;
     ResolvConf conf_;

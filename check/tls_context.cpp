@@ -90,7 +90,32 @@ std::string alt_names_of(X509* cert) {
     return out;
 }
 
+// "CN=api.test; names DNS:api.test, IP:10.0.0.1"
+std::string certificate_note(X509* cert) {
+    std::string subject = subject_of(cert);
+    std::string names = alt_names_of(cert);
+    if (names.empty()) return subject;
+    return subject.empty() ? names : subject + ", " + names;
+}
+
+int note_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
+    if (preverify_ok) return preverify_ok;
+    auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* note = ssl ? static_cast<std::string*>(SSL_get_ex_data(ssl, note_index())) : nullptr;
+    if (note && note->empty()) {
+        if (X509* leaf = X509_STORE_CTX_get0_cert(store)) *note = certificate_note(leaf);
+    }
+    return preverify_ok;
+}
+
 }  // namespace
+
+void attach_certificate_note(ssl_st* ssl, std::string* note) { SSL_set_ex_data(ssl, note_index(), note); }
 
 Expected<ssl::context*> TlsContexts::get(const std::string& ca_file, bool insecure) {
     for (auto& entry : entries_) {
@@ -102,7 +127,7 @@ Expected<ssl::context*> TlsContexts::get(const std::string& ca_file, bool insecu
     if (insecure) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     } else {
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, &verify_callback);
         if (!ca_file.empty()) {
             if (SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
                 std::string why = file_exists(ca_file.c_str()) ? openssl_error() : "no such file";
@@ -128,18 +153,14 @@ std::string prepare_tls_connection(ssl_st* ssl, const std::string& name, bool ve
     return {};
 }
 
-std::string describe_verify_failure(ssl_st* ssl, std::string_view name) {
+std::string describe_verify_failure(ssl_st* ssl, std::string_view name, const std::string& note) {
     long result = SSL_get_verify_result(ssl);
     if (result == X509_V_OK) return {};
     std::string out = fmt::format("certificate verify failed: {}", X509_verify_cert_error_string(result));
-    X509* cert = SSL_get0_peer_certificate(ssl);
     if (result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH) {
-        std::string names = cert ? alt_names_of(cert) : std::string();
-        std::string subject = cert ? subject_of(cert) : std::string();
-        out += fmt::format(" (certificate is for {}{}{}; wanted {})", subject.empty() ? "" : subject,
-                           names.empty() || subject.empty() ? "" : ", ", names, name);
-    } else if (cert) {
-        out += fmt::format(" (subject {})", subject_of(cert));
+        out += note.empty() ? fmt::format(" (wanted {})", name) : fmt::format(" (certificate is for {}; wanted {})", note, name);
+    } else if (!note.empty()) {
+        out += fmt::format(" (certificate {})", note);
     }
     return out;
 }

@@ -37,8 +37,14 @@ private:
 // Returns an error message, or empty.
 std::string prepare_tls_connection(ssl_st* ssl, const std::string& name, bool verify);
 
+// Where the verify callback writes what the peer's certificate says (its
+// subject and names) when verification fails: OpenSSL drops the certificate
+// of a failed handshake, so it is noted while it is at hand. `note` must
+// outlive the handshake.
+void attach_certificate_note(ssl_st* ssl, std::string* note);
+
 // After a failed handshake, why verification failed, or empty when it did
 // not: "certificate verify failed: self-signed certificate (subject CN=x)".
-std::string describe_verify_failure(ssl_st* ssl, std::string_view name);
+std::string describe_verify_failure(ssl_st* ssl, std::string_view name, const std::string& note);
 
 }  // namespace healthgate::check
