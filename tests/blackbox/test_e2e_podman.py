@@ -6,7 +6,8 @@ helper images made FROM scratch out of Debian's static busybox:
   - an init container holds the app back until a late dependency listens;
   - `healthgate run` records an OOM kill (peak and limit) and a crash's FATAL
     line in the termination message file, with the app's exit code;
-  - `healthgate serve` in a pod answers /readyz on a hostPort from the host.
+  - `healthgate serve` in a pod answers /readyz on a hostPort from the host;
+  - https:// checks in the image verify against the image's CA bundle.
 Skipped, with the reason, without root, podman, runc, busybox-static or a
 static HEALTHGATE_BIN. Everything created is named hg-e2e-<pid>-* and
 removed afterwards, also when a test fails.
@@ -21,7 +22,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from podman_env import PodmanEnv, free_port, wait_for  # noqa: E402
+from podman_env import DOCKERFILE as DOCKERFILE_PATH, PodmanEnv, free_port, wait_for  # noqa: E402
 
 # Allocates 1 MiB at a time and touches it, until killed: no dependency on
 # healthgate or busybox, a plain process the OOM killer picks.
@@ -113,25 +114,26 @@ class PodmanEndToEnd(unittest.TestCase):
             },
         }
         init, app = f"{pod}-wait-for-postgres", f"{pod}-app"
-        log = env.follow_logs(init)
         play = env.kube_play(manifest, network=network, background=True)
         self.addCleanup(env.stop_process, play)
-        explain = lambda: f"init container log:\n{log.text()}\n{env.pod_logs(pod)}"  # noqa: E731
+        explain = lambda: env.pod_logs(pod)  # noqa: E731
 
         # While postgres refuses connections: the init container says so, the app is not started.
-        waiting = wait_for(lambda: "connection refused" in log.text() and log.text(), 30,
+        def log():
+            result = env.podman("logs", init, check=False)
+            return result.stdout + result.stderr if result.returncode == 0 else ""
+        waiting = wait_for(lambda: "connection refused" in log() and log(), 30,
                            what="the init container to log the refused connection", explain=explain)
         self.assertIn("postgres:5432", waiting)
         self.assertIn("not ready", waiting)
         self.assertNotEqual(env.state(app)["Status"], "running")
         self.assertIsNone(play.poll(), "kube play returned while the dependency was down")
 
-        # kube play returns 0 only when the init container exited 0 (then removes it).
         out, err = play.communicate(timeout=60)
         self.assertEqual(play.returncode, 0, f"kube play failed:\n{out}\n{err}\n{explain()}")
         wait_for(lambda: env.state(app)["Status"] == "running", 30, what="the app to run", explain=explain)
-        logs = log.join(10)
-        self.assertIn("target ready", logs)
+        self.assertEqual(env.state(init)["ExitCode"], 0)
+        self.assertIn("target ready target=tcp://postgres:5432", env.logs(init))
 
         # The app started after postgres began listening, never before.
         listening = env.podman("logs", "--timestamps", postgres).stdout
@@ -226,6 +228,39 @@ class PodmanEndToEnd(unittest.TestCase):
         self.assertEqual(status, 200)
         state = env.wait_exited(serve, 30)
         self.assertEqual(state["ExitCode"], 0)
+
+
+class ImageCaBundle(unittest.TestCase):
+    """https:// checks in the image verify against the image's own CA bundle
+    (/etc/ssl/certs/ca-certificates.crt, SSL_CERT_FILE): an image whose
+    bundle is a test CA trusts a server signed by it; the image with Debian's
+    bundle rejects that server. The server is on the host's loopback, the
+    container in the host's network namespace."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = PodmanEnv.create()
+        cls.addClassCleanup(cls.env.cleanup)
+
+    def test_https_check_uses_the_bundle_in_the_image(self):
+        import peers
+        env = self.env
+        certs = peers.make_certs(os.path.join(env.workdir, "certs"), cn="localhost")
+        server = peers.HttpServer((200, "ok"), tls=certs)
+        self.addCleanup(server.stop)
+        url = server.url("/healthz", host="localhost")
+        with_test_ca = env.build(
+            "healthgate-test-ca", None, dockerfile=DOCKERFILE_PATH, target="prebuilt",
+            files=[(os.environ["HEALTHGATE_BIN"], "healthgate"), (certs.ca, "ca-certificates.crt")])
+        trusted = env.podman("run", "--rm", "--network", "host", with_test_ca, "probe", "--timeout", "5s", url,
+                             check=False)
+        self.assertEqual(trusted.returncode, 0, trusted.stdout + trusted.stderr)
+        self.assertIn("[+]", trusted.stdout)
+
+        debian = env.podman("run", "--rm", "--network", "host", env.healthgate_image(), "probe",
+                            "--timeout", "5s", url, check=False)
+        self.assertEqual(debian.returncode, 1, debian.stdout + debian.stderr)
+        self.assertRegex(debian.stdout, r"\[-\].*(?i:verif|certificate)", debian.stderr)
 
 
 def parse_time(text):

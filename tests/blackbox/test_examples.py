@@ -329,19 +329,22 @@ class ExamplesInPodman(unittest.TestCase):
         self.stand_in(network, "postgres", "sleep 6; exec httpd -f -p 5432 -h /")
         init = f"{pod['metadata']['name']}-wait-for-dependencies"
         app = f"{pod['metadata']['name']}-app"
-        log = env.follow_logs(init)
         play = self.kube_play(pod, configmaps, network, background=True)
         self.addCleanup(env.stop_process, play)
-        explain = lambda: f"init container log:\n{log.text()}\n{env.pod_logs(pod['metadata']['name'])}"  # noqa: E731
+        explain = lambda: env.pod_logs(pod["metadata"]["name"])  # noqa: E731
 
-        wait_for(lambda: "postgres:5432" in log.text(), 30, what="the gate to report postgres", explain=explain)
+        def logged(text):
+            result = env.podman("logs", init, check=False)
+            return result.returncode == 0 and text in result.stdout + result.stderr
+        wait_for(lambda: logged("postgres:5432"), 30, what="the gate to report postgres", explain=explain)
         time.sleep(3)
         self.assertNotEqual(env.state(app)["Status"], "running")
         self.stand_in(network, "redis", "exec sleep 600")
         out, err = play.communicate(timeout=90)
         self.assertEqual(play.returncode, 0, f"{out}\n{err}\n{explain()}")
         wait_for(lambda: env.state(app)["Status"] == "running", 30, what="the app to run", explain=explain)
-        logs = log.join(10)
+        self.assertEqual(env.state(init)["ExitCode"], 0)
+        logs = env.logs(init)
         self.assertIn("connection refused", logs)          # postgres before it listened
         self.assertRegex(logs, r"dns://redis.*no such name")  # the Service did not exist yet
         for target in ("tcp://postgres:5432", "dns://redis", "http://billing:8080/healthz"):

@@ -24,7 +24,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
@@ -92,52 +91,6 @@ def _pid_alive(pid):
     return True
 
 
-class LogFollower:
-    """`podman logs -f NAME`, retried until the container exists, in a thread."""
-
-    def __init__(self, env, name):
-        self.env, self.name = env, name
-        self._chunks = []
-        self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        self._process = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stopped.is_set():
-            got_output = False
-            with subprocess.Popen(["podman", "logs", "-f", self.name], env=self.env.env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
-                self._process = process
-                for line in process.stdout:
-                    if "no such container" in line or "failed to connect to syslog" in line:
-                        continue
-                    got_output = True
-                    with self._lock:
-                        self._chunks.append(line)
-            if got_output:
-                return  # the container exited; its whole log was read
-            self._stopped.wait(0.1)
-
-    def text(self):
-        with self._lock:
-            return "".join(self._chunks)
-
-    def finished(self):
-        return not self._thread.is_alive()
-
-    def join(self, timeout):
-        self._thread.join(timeout)
-        return self.text()
-
-    def stop(self):
-        self._stopped.set()
-        if self._process and self._process.poll() is None:
-            self._process.kill()
-        self._thread.join(5)
-
-
 class PodmanEnv:
     def __init__(self, workdir):
         self.workdir = workdir
@@ -148,7 +101,6 @@ class PodmanEnv:
         # What to remove, by kind; removed in reverse dependency order.
         self.created = {"pod": [], "container": [], "volume": [], "network": [], "image": []}
         self._images = {}
-        self._followers = []
 
     # --- set-up -------------------------------------------------------------
     @staticmethod
@@ -293,7 +245,11 @@ class PodmanEnv:
         return name
 
     def register_pod(self, manifest):
-        """Records the pod and its emptyDir volumes for cleanup (before play)."""
+        """Records the pod and its emptyDir volumes for cleanup (before play),
+        and keeps its init containers: by default kube play removes one, log
+        and exit code included, as soon as it succeeds."""
+        annotations = manifest["metadata"].setdefault("annotations", {})
+        annotations["io.podman.annotations.init.container.type"] = "always"
         name = manifest["metadata"]["name"]
         self.created["pod"].append(name)
         for volume in manifest.get("spec", {}).get("volumes", []) or []:
@@ -341,13 +297,6 @@ class PodmanEnv:
             parts.append(f"--- {name} ({state.stdout.strip()}):\n{result.stdout}{result.stderr}")
         return "\n".join(parts)
 
-    def follow_logs(self, name):
-        """Collects a container's log from when it appears until it exits:
-        kube play removes init containers (and their logs) once they succeed."""
-        follower = LogFollower(self, name)
-        self._followers.append(follower)
-        return follower
-
     def wait_exited(self, name, timeout):
         def exited():
             state = self.state(name)
@@ -358,8 +307,6 @@ class PodmanEnv:
     def cleanup(self):
         """Removes everything this run created; reports what could not be removed."""
         failures = []
-        for follower in self._followers:
-            follower.stop()
         commands = [("pod", ["pod", "rm", "-f", "-t", "0"]),
                     ("container", ["rm", "-f", "-t", "0"]),
                     ("volume", ["volume", "rm", "-f"]),
