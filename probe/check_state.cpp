@@ -73,7 +73,9 @@ std::string CheckState::reason(TimePoint now) const {
 std::string describe_failure(const check::CheckResult& result) {
     std::string_view name = check::failure_name(result.failure);
     if (result.reason.empty()) return std::string(name);
-    if (result.reason.find(name) != std::string::npos) return result.reason;
+    // "dns: no such name" is said by "...: no such name: ..." already.
+    std::string_view core = name.substr(name.rfind(": ") == std::string_view::npos ? 0 : name.rfind(": ") + 2);
+    if (result.reason.find(core) != std::string::npos) return result.reason;
     return fmt::format("{}: {}", name, result.reason);
 }
 

@@ -71,19 +71,20 @@ asio::awaitable<void> HealthChecker::run_check(GroupEntry& group, CheckEntry& ch
 
 void HealthChecker::log_result(const GroupEntry& group, const CheckEntry& check, Health before, bool startup_before) {
     const CheckState& state = check.state;
+    // Checks of a container are named "container/check" in the log.
+    std::string name = group.name.empty() ? check.config.name : group.name + "/" + check.config.name;
     std::string latency = format_duration(state.last_result().latency);
     if (state.health() != before) {
         std::string reason = state.last_result().ok() ? std::string("ok") : one_line(state.last_failure_reason());
         auto level = state.health() == Health::down ? log::Level::warn : log::Level::info;
         log::write(level, "check state changed",
-                   {{"container", group.name}, {"check", check.config.name}, {"from", health_name(before)},
-                    {"to", health_name(state.health())}, {"reason", reason}, {"latency", latency}});
+                   {{"check", name}, {"from", health_name(before)}, {"to", health_name(state.health())},
+                    {"reason", reason}, {"latency", latency}});
     } else if (!state.last_result().ok() && log::enabled(log::Level::debug)) {
-        log::debug("check failed", {{"container", group.name}, {"check", check.config.name},
-                                    {"reason", one_line(state.last_failure_reason())}, {"latency", latency}});
+        log::debug("check failed", {{"check", name}, {"reason", one_line(state.last_failure_reason())}, {"latency", latency}});
     }
     if (!startup_before && group.startup_passed()) {
-        log::info("startup passed", {{"container", group.name}});
+        log::info("startup passed", {{"container", group.name.empty() ? "(top level)" : group.name}});
     }
 }
 

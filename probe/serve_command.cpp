@@ -64,7 +64,9 @@ int serve_main(const std::vector<std::string>& args) {
     }
     HealthChecker checks(io, **checker, *config);
     bool draining = false;
-    HttpServer server(io, [&] { return checks.snapshot(draining); });
+    ServerLimits limits;
+    limits.read_timeout = limits.write_timeout = config->request_timeout;
+    HttpServer server(io, [&] { return checks.snapshot(draining); }, limits);
     auto endpoint = server.listen(config->listen);
     if (!endpoint) {
         std::fprintf(stderr, "healthgate serve: %s\n", endpoint.error().c_str());

@@ -47,6 +47,7 @@ Semantics:
 Config file (YAML):
   listen: ":8081"                 # [host]:port; ":8081" = every address (IPv6 and IPv4)
   drain: 10s                      # readiness 503 for this long after SIGTERM
+  request_timeout: 10s            # a client has this long to send a request (idle included)
   log_format: text                # or json
   log_level: info                 # debug|info|warn|error|off
   resolv_conf: /etc/resolv.conf
@@ -78,6 +79,7 @@ Flags (environment variable in brackets); later sources win: file < env < flags:
   --config FILE                 YAML config as above                [HEALTHGATE_CONFIG]
   --listen [HOST]:PORT          (default :8081)                     [HEALTHGATE_LISTEN]
   --drain DUR                   (default 10s)                       [HEALTHGATE_DRAIN]
+  --request-timeout DUR         (default 10s)                       [HEALTHGATE_REQUEST_TIMEOUT]
   --startup TARGET              a startup check (repeatable)        [HEALTHGATE_STARTUP]
   --liveness TARGET             a liveness check, local only        [HEALTHGATE_LIVENESS]
   --liveness-allow-remote TARGET  a liveness check on a remote target, accepted
@@ -360,7 +362,8 @@ std::optional<std::string> apply_yaml(const std::string& file, const YAML::Node&
             if (auto problem = yaml_containers(file, value, config)) return problem;
         } else if (key == "defaults") {
             if (auto problem = yaml_defaults(file, value, config.defaults)) return problem;
-        } else if (key == "listen" || key == "drain" || key == "log_format" || key == "log_level" || key == "resolv_conf") {
+        } else if (key == "listen" || key == "drain" || key == "request_timeout" || key == "log_format" ||
+                   key == "log_level" || key == "resolv_conf") {
             auto text = yaml_string(file, value, key);
             if (!text) return text.error();
             std::optional<std::string> problem;
@@ -372,6 +375,8 @@ std::optional<std::string> apply_yaml(const std::string& file, const YAML::Node&
                 auto d = parse_duration(*text);
                 if (d) config.drain = *d;
                 else problem = d.error();
+            } else if (key == "request_timeout") {
+                problem = parse_positive_duration(*text, config.request_timeout);
             } else if (key == "log_format") {
                 auto f = log::parse_format(*text);
                 if (f) config.log_format = *f;
@@ -386,8 +391,8 @@ std::optional<std::string> apply_yaml(const std::string& file, const YAML::Node&
             }
             if (problem) return fmt::format("{}{}: {}", yaml_where(file, value), key, *problem);
         } else {
-            return fmt::format("{}unknown key \"{}\" (use listen, drain, defaults, checks, containers, log_format, "
-                               "log_level, resolv_conf){}",
+            return fmt::format("{}unknown key \"{}\" (use listen, drain, request_timeout, defaults, checks, containers, "
+                               "log_format, log_level, resolv_conf){}",
                                yaml_where(file, entry.first), key,
                                key == "targets" ? "; targets: belongs to a `healthgate wait` config" : "");
         }
@@ -513,6 +518,7 @@ std::vector<FlagSpec> serve_flags(ServeConfig& config) {
              return std::nullopt;
          }},
         {"drain", true, "HEALTHGATE_DRAIN", duration_into(config.drain, true)},
+        {"request-timeout", true, "HEALTHGATE_REQUEST_TIMEOUT", duration_into(config.request_timeout, false)},
         {"startup", true, "HEALTHGATE_STARTUP", no_apply},
         {"liveness", true, "HEALTHGATE_LIVENESS", no_apply},
         {"liveness-allow-remote", true, "HEALTHGATE_LIVENESS_ALLOW_REMOTE", no_apply},

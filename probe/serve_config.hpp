@@ -57,6 +57,7 @@ Expected<ListenAddress> parse_listen_address(std::string_view text);
 struct ServeConfig {
     ListenAddress listen;
     Duration drain{10'000};
+    Duration request_timeout{10'000};  // reading one request (idle keep-alive included), writing one answer
     CheckPolicy defaults;            // interval 10s, timeout 1s, failure 3, success 1
     std::vector<CheckGroup> groups;  // groups[0] is the top level
     log::Format log_format = log::Format::text;

@@ -48,6 +48,7 @@ TEST_CASE("the documented example loads, with defaults resolved per check", "[se
     auto config = parse(R"(
 listen: 0.0.0.0:9090
 drain: 3s
+request_timeout: 2s
 log_format: json
 defaults: {interval: 5s, timeout: 2s, failure_threshold: 4, success_threshold: 1}
 checks:
@@ -73,6 +74,7 @@ containers:
     CHECK(config->listen.host == "0.0.0.0");
     CHECK(config->listen.port == 9090);
     CHECK(config->drain == 3s);
+    CHECK(config->request_timeout == 2s);
     CHECK(config->log_format == log::Format::json);
     REQUIRE(config->groups.size() == 2);
     CHECK(config->groups[1].name == "worker");
@@ -85,7 +87,7 @@ containers:
     CHECK(app.policy.interval == 5s);
     CHECK(app.policy.timeout == 2s);
     CHECK(app.policy.failure_threshold == 4);
-    CHECK(app.origin == "serve.yaml:7");
+    CHECK(app.origin == "serve.yaml:8");
 
     const CheckConfig& db = check_named(*config, "db");
     CHECK(db.policy.failure_threshold == 3);
@@ -160,8 +162,8 @@ TEST_CASE("the local identity comes from POD_IP, POD_IPS and HOSTNAME", "[serve_
 
 TEST_CASE("config errors name file:line and the problem", "[serve_config]") {
     CHECK(error_of("listen: 0.0.0.0:8081\nintervall: 5s\n") ==
-          "serve.yaml:2: unknown key \"intervall\" (use listen, drain, defaults, checks, containers, log_format, "
-          "log_level, resolv_conf)");
+          "serve.yaml:2: unknown key \"intervall\" (use listen, drain, request_timeout, defaults, checks, containers, "
+          "log_format, log_level, resolv_conf)");
     CHECK_THAT(error_of("targets: [tcp://db:5432]\n"), Catch::Contains("targets: belongs to a `healthgate wait` config"));
     CHECK_THAT(error_of("checks:\n  - name: db\n    target: tcp://db:5432\n    interval: 5\n"),
                Catch::StartsWith("serve.yaml:4: interval: ") && Catch::Contains("missing unit"));
@@ -182,6 +184,8 @@ TEST_CASE("config errors name file:line and the problem", "[serve_config]") {
                Catch::StartsWith("serve.yaml:1: listen: invalid listen address \"8081\": missing port"));
     CHECK_THAT(error_of("defaults: {intervl: 1s}\nchecks:\n  - {target: 'tcp://db:1'}\n"),
                Catch::StartsWith("serve.yaml:1: unknown key defaults.intervl"));
+    CHECK_THAT(error_of("request_timeout: 0\nchecks:\n  - {target: 'tcp://db:1'}\n"),
+               Catch::StartsWith("serve.yaml:1: request_timeout: must be positive"));
     CHECK_THAT(error_of("drain: soon\nchecks:\n  - {target: 'tcp://db:1'}\n"), Catch::StartsWith("serve.yaml:1: drain: "));
 }
 
