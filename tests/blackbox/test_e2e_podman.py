@@ -13,9 +13,11 @@ static HEALTHGATE_BIN. Everything created is named hg-e2e-<pid>-* and
 removed afterwards, also when a test fails.
 """
 import datetime
+import json
 import os
 import re
 import sys
+import tarfile
 import time
 import unittest
 import urllib.error
@@ -88,6 +90,27 @@ class PodmanEndToEnd(unittest.TestCase):
             "COPY hog /bin/hog",
             'ENTRYPOINT ["/usr/local/bin/healthgate", "run", "--"]',
         ]) + "\n", files=[("/bin/busybox", "busybox"), (hog, "hog")])
+
+    # --- the image itself ---------------------------------------------------------
+    def test_image_holds_only_the_binary_and_the_ca_bundle_as_non_root(self):
+        env = self.env
+        config = env.podman("image", "inspect", self.healthgate, "--format",
+                            "{{json .Config.User}} {{json .Config.Entrypoint}}").stdout.split()
+        self.assertEqual(json.loads(config[0]), "65532:65532")
+        self.assertEqual(json.loads(config[1]), ["/healthgate"])
+        archive = os.path.join(env.workdir, "image.tar")
+        env.podman("save", "--format", "docker-archive", "-o", archive, self.healthgate)
+        files = {}
+        with tarfile.open(archive) as outer:
+            for member in outer.getmembers():
+                if member.name.endswith(".tar"):
+                    with tarfile.open(fileobj=outer.extractfile(member)) as layer:
+                        files.update({m.name.lstrip("./"): m for m in layer.getmembers() if m.isfile()})
+        self.assertEqual(sorted(files), ["etc/ssl/certs/ca-certificates.crt", "healthgate"])
+        self.assertEqual(files["healthgate"].size, os.path.getsize(os.environ["HEALTHGATE_BIN"]))
+        self.assertTrue(files["healthgate"].mode & 0o111, "the binary is executable")
+        result = env.podman("run", "--rm", self.healthgate, "--version")
+        self.assertRegex(result.stdout, r"^healthgate \d+\.\d+\.\d+")
 
     # --- gate -----------------------------------------------------------------
     def test_init_container_holds_the_app_until_the_dependency_listens(self):
