@@ -18,13 +18,11 @@ import os
 import re
 import sys
 import tarfile
-import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from podman_env import DOCKERFILE as DOCKERFILE_PATH, PodmanEnv, free_port, wait_for  # noqa: E402
+from podman_env import (DOCKERFILE, PodmanEnv, free_port, http_get, wait_for,  # noqa: E402
+                        wait_http)
 
 # Allocates 1 MiB at a time and touches it, until killed: no dependency on
 # healthgate or busybox, a plain process the OOM killer picks.
@@ -47,26 +45,6 @@ int main(int argc, char** argv) {
 """
 
 MEMORY_LIMIT_MIB = 48
-
-
-def http_get(url, timeout=3):
-    """(status, body) of a GET; HTTP errors are results, not exceptions."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return None, ""
-
-
-def wait_http(url, status, timeout, explain=None, interval=0.2, body=""):
-    """Polls url until it answers `status` with `body` in the body; returns (status, body)."""
-    def answered():
-        result = http_get(url)
-        return result if result[0] == status and body in result[1] else None
-    return wait_for(answered, timeout, interval=interval, what=f"{url} to answer {status} {body}".rstrip(),
-                    explain=explain)
 
 
 class PodmanEndToEnd(unittest.TestCase):
@@ -273,7 +251,7 @@ class ImageCaBundle(unittest.TestCase):
         self.addCleanup(server.stop)
         url = server.url("/healthz", host="localhost")
         with_test_ca = env.build(
-            "healthgate-test-ca", None, dockerfile=DOCKERFILE_PATH, target="prebuilt",
+            "healthgate-test-ca", None, dockerfile=DOCKERFILE, target="prebuilt",
             files=[(os.environ["HEALTHGATE_BIN"], "healthgate"), (certs.ca, "ca-certificates.crt")])
         trusted = env.podman("run", "--rm", "--network", "host", with_test_ca, "probe", "--timeout", "5s", url,
                              check=False)

@@ -14,11 +14,9 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from podman_env import PodmanEnv, free_port, wait_for  # noqa: E402
+from podman_env import PodmanEnv, free_port, http_get, wait_for, wait_http  # noqa: E402
 
 try:
     import yaml
@@ -92,23 +90,6 @@ def exec_probe_argvs(container):
         command = (probe.get("exec") or {}).get("command")
         if command:
             yield kind, command
-
-
-def http_get(url, timeout=3):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return None, ""
-
-
-def wait_http(url, status, timeout, explain=None):
-    def answered():
-        result = http_get(url)
-        return result if result[0] == status else None
-    return wait_for(answered, timeout, what=f"{url} to answer {status}", explain=explain)
 
 
 class ExampleFiles(unittest.TestCase):

@@ -20,12 +20,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -81,6 +82,26 @@ def wait_for(predicate, timeout, interval=0.2, what="condition", explain=None):
         time.sleep(interval)
 
 
+def http_get(url, timeout=3):
+    """(status, body) of a GET; HTTP errors are results, not exceptions; no answer is (None, "")."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None, ""
+
+
+def wait_http(url, status, timeout, explain=None, interval=0.2, body=""):
+    """Polls url until it answers `status` with `body` in the body; returns (status, body)."""
+    def answered():
+        result = http_get(url)
+        return result if result[0] == status and body in result[1] else None
+    return wait_for(answered, timeout, interval=interval, what=f"{url} to answer {status} {body}".rstrip(),
+                    explain=explain)
+
+
 def _pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -97,10 +118,9 @@ class PodmanEnv:
         self.prefix = f"hg-e2e-{os.getpid()}-"
         self.conf = os.path.join(workdir, "containers.conf")
         self.env = dict(os.environ, CONTAINERS_CONF=self.conf)
-        self._serial = 0
         # What to remove, by kind; removed in reverse dependency order.
         self.created = {"pod": [], "container": [], "volume": [], "network": [], "image": []}
-        self._images = {}
+        self._shared = {}  # images and the network built once per run
 
     # --- set-up -------------------------------------------------------------
     @staticmethod
@@ -195,11 +215,11 @@ class PodmanEnv:
 
     def healthgate_image(self):
         """The project's image, Dockerfile target `prebuilt`, from HEALTHGATE_BIN."""
-        if "healthgate" not in self._images:
-            self._images["healthgate"] = self.build(
+        if "healthgate" not in self._shared:
+            self._shared["healthgate"] = self.build(
                 "healthgate", None, dockerfile=DOCKERFILE, target="prebuilt",
                 files=[(os.environ["HEALTHGATE_BIN"], "healthgate"), (CA_BUNDLE, "ca-certificates.crt")])
-        return self._images["healthgate"]
+        return self._shared["healthgate"]
 
     def busybox_image(self, what="busybox", extra_files=(), lines=()):
         """FROM scratch with /bin/busybox (its shell runs applets without links)."""
@@ -210,11 +230,11 @@ class PodmanEnv:
 
     def use_pause_image(self):
         """Builds our pause image and makes it the infra image of every pod."""
-        if "pause" not in self._images:
+        if "pause" not in self._shared:
             ref = self.busybox_image("pause", lines=[f"ENTRYPOINT {json.dumps(PAUSE_ENTRYPOINT)}"])
-            self._images["pause"] = ref
+            self._shared["pause"] = ref
             self._write_conf(infra_image=ref)
-        return self._images["pause"]
+        return self._shared["pause"]
 
     def compile_static(self, source_text, name):
         """gcc -static of a small C program; returns the path (for a helper image)."""
@@ -236,9 +256,9 @@ class PodmanEnv:
         return name
 
     def default_network(self):
-        if "network" not in self._images:
-            self._images["network"] = self.network("net")
-        return self._images["network"]
+        if "network" not in self._shared:
+            self._shared["network"] = self.network("net")
+        return self._shared["network"]
 
     def register_container(self, name):
         self.created["container"].append(name)
