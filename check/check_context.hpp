@@ -4,10 +4,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
-#include <regex>
 #include <string>
 #include <unordered_map>
 
+#include "check/body_regex.hpp"
 #include "check/check.hpp"
 #include "check/hosts_file.hpp"
 #include "check/resolver.hpp"
@@ -22,10 +22,10 @@ using Clock = std::chrono::steady_clock;
 class RegexCache {
 public:
     // nullptr when the pattern does not compile (targets are validated at parse time).
-    const std::regex* get(const std::string& pattern);
+    const BodyRegex* get(const std::string& pattern);
 
 private:
-    std::unordered_map<std::string, std::regex> compiled_;
+    std::unordered_map<std::string, BodyRegex> compiled_;
 };
 
 struct CheckContext {

@@ -43,11 +43,11 @@ std::string budget_text(Clock::duration budget) {
     return format_duration(ms);
 }
 
-const std::regex* RegexCache::get(const std::string& pattern) {
+const BodyRegex* RegexCache::get(const std::string& pattern) {
     if (auto it = compiled_.find(pattern); it != compiled_.end()) return &it->second;
     try {
-        return &compiled_.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first->second;
-    } catch (const std::regex_error&) {
+        return &compiled_.emplace(pattern, BodyRegex(pattern, k_body_regex_flags)).first->second;
+    } catch (const std::exception&) {
         return nullptr;
     }
 }

@@ -53,7 +53,7 @@ struct HopInput {
     const std::string& host_header;
     const std::string& path;
     int followed;
-    const std::regex* regex;
+    const BodyRegex* regex;
     const std::string& peer;  // "10.0.0.1:8080", for messages
     Clock::time_point deadline;
 };
@@ -288,7 +288,7 @@ asio::awaitable<CheckResult> check_http(CheckContext& ctx, const Target& target,
     ResolveOutcome resolved = co_await resolve_endpoints(ctx, target.host, target.port, deadline);
     if (resolved.endpoints.empty()) co_return resolved.failure;
 
-    const std::regex* regex = nullptr;
+    const BodyRegex* regex = nullptr;
     if (!target.http.body_regex.empty()) {
         regex = ctx.regexes.get(target.http.body_regex);
         if (!regex) co_return fail(Failure::other, fmt::format("invalid body_regex /{}/", target.http.body_regex));

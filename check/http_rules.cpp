@@ -203,15 +203,26 @@ std::string body_excerpt(std::string_view body, std::size_t max_bytes) {
 }
 
 std::optional<std::string> body_mismatch(std::string_view body, bool truncated, const HttpOptions& options,
-                                         const std::regex* regex) {
+                                         const BodyRegex* regex) {
     std::string scope = truncated ? fmt::format(" in its first {} bytes", body.size()) : std::string();
     if (!options.body_contains.empty() && body.find(options.body_contains) == std::string_view::npos) {
         return fmt::format("body does not contain \"{}\"{}: {}", options.body_contains, scope,
                            body_excerpt(body, k_excerpt_bytes));
     }
-    if (regex && !std::regex_search(body.begin(), body.end(), *regex)) {
-        return fmt::format("body does not match /{}/{}: {}", options.body_regex, scope,
-                           body_excerpt(body, k_excerpt_bytes));
+    if (regex) {
+        bool found = false;
+        try {
+            found = boost::regex_search(body.begin(), body.end(), *regex);
+        } catch (const std::runtime_error& e) {
+            std::string_view why = e.what();
+            why = why.substr(0, why.find(". "));  // Boost's first sentence says it
+            if (!why.empty() && why.back() == '.') why.remove_suffix(1);
+            return fmt::format("body_regex /{}/ gave up on a {}-byte body: {}", options.body_regex, body.size(), to_lower(why));
+        }
+        if (!found) {
+            return fmt::format("body does not match /{}/{}: {}", options.body_regex, scope,
+                               body_excerpt(body, k_excerpt_bytes));
+        }
     }
     return std::nullopt;
 }

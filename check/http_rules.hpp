@@ -4,10 +4,10 @@
 // is in http_check.cpp.
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 
+#include "check/body_regex.hpp"
 #include "common/target.hpp"
 
 namespace healthgate::check {
@@ -52,9 +52,10 @@ std::optional<Location> resolve_location(const Origin& origin, std::string_view 
 
 // Pure: why `body` (the first max_body_bytes at most; `truncated` when more
 // was sent) fails the body=/body_regex= rules, or nullopt when it matches.
-// `regex` is the compiled body_regex (nullptr when none).
+// `regex` is the compiled body_regex (nullptr when none); a regex that gives
+// up (too complex for the body) is a mismatch that says so.
 std::optional<std::string> body_mismatch(std::string_view body, bool truncated, const HttpOptions& options,
-                                         const std::regex* regex);
+                                         const BodyRegex* regex);
 
 // A short, single-line, valid UTF-8 excerpt of a body, for failure reasons.
 std::string body_excerpt(std::string_view body, std::size_t max_bytes);

@@ -60,8 +60,17 @@ asio::awaitable<CheckResult> check_unix(CheckContext& ctx, const Target& target,
     stream.expires_at(deadline);
     auto [ec] = co_await stream.async_connect(asio::local::stream_protocol::endpoint(path),
                                               asio::as_tuple(asio::use_awaitable));
-    if (!ec) co_return CheckResult{};
     std::string where = "connect unix:" + path;
+    if (!ec) {
+        // A unix listener with a full backlog makes a non-blocking connect()
+        // fail with EAGAIN, which asio takes for "in progress" and then for
+        // success: only getpeername() tells that nothing was connected.
+        boost::system::error_code peer_ec;
+        stream.socket().remote_endpoint(peer_ec);
+        if (!peer_ec) co_return CheckResult{};
+        co_return fail(Failure::connect_timeout,
+                       fmt::format("{}: the listener's backlog is full (it is not accepting connections)", where));
+    }
     if (ec == boost::beast::error::timeout) {
         co_return fail(Failure::connect_timeout, fmt::format("{}: timed out after {} (the listener is not accepting)",
                                                              where, budget_text(deadline - start)));

@@ -412,6 +412,24 @@ TEST_CASE("unix: missing, listening, stale socket file, not a socket", "[checker
         INFO(ok.reason);
         REQUIRE(ok.ok());
     }
+    {
+        // A listener that never accepts, its backlog full.
+        std::string full_path = f.dir.file("full.sock");
+        asio::local::stream_protocol::acceptor full(f.io, asio::local::stream_protocol::endpoint(full_path));
+        full.listen(0);
+        std::vector<std::unique_ptr<asio::local::stream_protocol::socket>> fillers;
+        for (int i = 0; i < 3; ++i) {
+            auto s = std::make_unique<asio::local::stream_protocol::socket>(f.io);
+            s->open();
+            s->non_blocking(true);
+            boost::system::error_code ignored;
+            s->connect(asio::local::stream_protocol::endpoint(full_path), ignored);
+            fillers.push_back(std::move(s));
+        }
+        auto result = f.run("unix://" + full_path, 500ms);
+        REQUIRE(result.failure == Failure::connect_timeout);
+        REQUIRE(contains(result.reason, "backlog is full"));
+    }
     // The listener is gone, its socket file stays.
     auto stale = f.run("unix://" + path);
     REQUIRE(stale.failure == Failure::connection_refused);

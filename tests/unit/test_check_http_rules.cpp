@@ -129,11 +129,39 @@ TEST_CASE("body rules: substring and regex, on the prefix that was read", "[http
 
     HttpOptions re_rule;
     re_rule.body_regex = R"("ready"\s*:\s*true)";
-    std::regex re(re_rule.body_regex, std::regex::ECMAScript);
+    BodyRegex re(re_rule.body_regex, k_body_regex_flags);
     REQUIRE_FALSE(body_mismatch(R"({"ready" : true})", false, re_rule, &re));
     auto re_why = body_mismatch(R"({"ready": false})", false, re_rule, &re);
     REQUIRE(re_why);
     REQUIRE(re_why->rfind(R"(body does not match /"ready"\s*:\s*true/: )", 0) == 0);
+}
+
+TEST_CASE("body_regex keeps ECMAScript meaning and cannot crash on long bodies", "[http_rules]") {
+    HttpOptions rule;
+    rule.body_regex = "^ok$";
+    BodyRegex anchored(rule.body_regex, k_body_regex_flags);
+    REQUIRE_FALSE(body_mismatch("ok", false, rule, &anchored));
+    REQUIRE(body_mismatch("line\nok\nmore", false, rule, &anchored));  // ^ $ anchor at the body's ends
+
+    rule.body_regex = "a.b";
+    BodyRegex dot(rule.body_regex, k_body_regex_flags);
+    REQUIRE_FALSE(body_mismatch("axb", false, rule, &dot));
+    REQUIRE(body_mismatch("a\nb", false, rule, &dot));  // '.' stops at a line break
+
+    // 64 KiB on one line: std::regex would overflow the stack here.
+    std::string line(65536, 'x');
+    line += "END";
+    rule.body_regex = "x.*END";
+    BodyRegex greedy(rule.body_regex, k_body_regex_flags);
+    REQUIRE_FALSE(body_mismatch(line, false, rule, &greedy));
+    rule.body_regex = "(x|y)*END";
+    BodyRegex alternation(rule.body_regex, k_body_regex_flags);
+    auto heavy = body_mismatch(line, false, rule, &alternation);  // matches, or gives up with a reason
+    if (heavy) REQUIRE(heavy->find("gave up") != std::string::npos);
+    rule.body_regex = "(x+x+)+y";
+    BodyRegex catastrophic(rule.body_regex, k_body_regex_flags);
+    auto bounded = body_mismatch(std::string(40, 'x'), false, rule, &catastrophic);
+    REQUIRE(bounded);
 }
 
 TEST_CASE("body excerpts are short, single-line and valid UTF-8", "[http_rules]") {
