@@ -79,7 +79,32 @@ Response probe_response(const GroupEntry& group, ProbeKind kind, std::string_vie
     return text(status, format_text(verdict, query.verbose));
 }
 
+std::string_view reason_phrase(int status) {
+    switch (status) {
+        case 200: return "OK";
+        case 400: return "Bad Request";
+        case 404: return "Not Found";
+        case 405: return "Method Not Allowed";
+        case 408: return "Request Timeout";
+        case 413: return "Content Too Large";
+        case 431: return "Request Header Fields Too Large";
+        case 503: return "Service Unavailable";
+        default: return "Unknown";
+    }
+}
+
 }  // namespace
+
+std::string response_head(const Response& response, bool keep_alive, unsigned version) {
+    std::string head = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
+                                   response.status, reason_phrase(response.status), response.content_type,
+                                   response.body.size());
+    if (response.allow_get_head) head += "Allow: GET, HEAD\r\n";
+    if (!keep_alive) head += "Connection: close\r\n";
+    else if (version < 11) head += "Connection: keep-alive\r\n";
+    head += "\r\n";
+    return head;
+}
 
 Response handle(const Request& request, const Snapshot& snapshot) {
     if (request.method != "GET" && request.method != "HEAD") {

@@ -30,4 +30,9 @@ inline constexpr std::string_view k_content_metrics = "text/plain; version=0.0.4
 
 Response handle(const Request& request, const Snapshot& snapshot);
 
+// The status line and headers of an answer, ready to send before the body
+// (written by hand: cheaper than a general serializer for these few fields).
+// HTTP/1.0 keep-alive is confirmed with "Connection: keep-alive".
+std::string response_head(const Response& response, bool keep_alive, unsigned version);
+
 }  // namespace healthgate::probe

@@ -1,6 +1,8 @@
 #include "probe/http_server.hpp"
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -10,8 +12,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
+#include <span>
 
 #include "common/log.hpp"
 
@@ -144,35 +146,28 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
         auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, k_use);
         if (!*alive) co_return;
 
-        http::response<http::string_body> response;
+        Response answer;
         bool keep_alive = false;
-        bool linger = false;
+        bool head_only = false;
+        unsigned version = 11;
         if (read_error) {
-            int status = error_status(read_error);
-            if (status == 0) break;
-            response.result(static_cast<http::status>(status));
-            response.set(http::field::content_type, k_content_text);
-            response.body() = std::string(error_text(status));
-            response.prepare_payload();
-            linger = true;
+            answer.status = error_status(read_error);
+            if (answer.status == 0) break;
+            answer.body = std::string(error_text(answer.status));
         } else {
             const auto& request = parser.get();
-            Response answer = handle(Request{request.method_string(), request.target(), request[http::field::accept]},
-                                     snapshot_());
-            response.version(request.version());
-            response.result(static_cast<http::status>(answer.status));
-            response.set(http::field::content_type, answer.content_type);
-            if (answer.allow_get_head) response.set(http::field::allow, "GET, HEAD");
-            response.set(http::field::cache_control, "no-store");
-            response.content_length(answer.body.size());
-            if (request.method() != http::verb::head) response.body() = std::move(answer.body);
+            answer = handle(Request{request.method_string(), request.target(), request[http::field::accept]}, snapshot_());
             keep_alive = request.keep_alive() && answer.status != 405;
+            head_only = request.method() == http::verb::head;
+            version = request.version();
         }
-        response.keep_alive(keep_alive);
+        std::string head = response_head(answer, keep_alive, version);
+        std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(answer.body)};
         stream.expires_after(limits_.write_timeout);
-        auto [write_error, written] = co_await http::async_write(stream, response, k_use);
+        auto [write_error, written] =
+            co_await asio::async_write(stream, std::span<const asio::const_buffer>(message.data(), head_only ? 1 : 2), k_use);
         if (write_error || !keep_alive || !*alive) {
-            if (!write_error && linger) {
+            if (!write_error && read_error) {
                 // Closing with unread request bytes would send a reset that can
                 // destroy our error answer before the client reads it: read and
                 // drop a bounded amount for a short time first.

@@ -115,7 +115,8 @@ int probe_main(const std::vector<std::string>& args) {
     }
     if (targets.empty()) return usage_error("probe: no targets given (see healthgate probe --help)");
 
-    asio::io_context io{1};
+    // One thread, no locking: nothing else calls into asio (signals arrive through a pipe).
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
     auto checker = check::Checker::create(io, check::CheckerOptions{options.resolv_conf});
     if (!checker) return usage_error("probe: " + checker.error());
 

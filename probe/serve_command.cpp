@@ -56,7 +56,8 @@ int serve_main(const std::vector<std::string>& args) {
     }
     log::setup(config->log_format, config->log_level);
 
-    asio::io_context io{1};
+    // One thread, no locking: nothing else calls into asio (signals arrive through a pipe).
+    asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
     auto checker = check::Checker::create(io, check::CheckerOptions{config->resolv_conf});
     if (!checker) {
         std::fprintf(stderr, "healthgate serve: %s\n", checker.error().c_str());

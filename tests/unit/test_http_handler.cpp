@@ -156,3 +156,21 @@ TEST_CASE("draining: /readyz 503 at once, /livez still 200", "[http_handler]") {
     CHECK(pod.get("/livez").status == 200);
     CHECK(pod.get("/worker/livez").status == 200);
 }
+
+TEST_CASE("the response head: status line, content headers, connection", "[http_handler]") {
+    Response ok{200, k_content_text, "ok", false};
+    CHECK(response_head(ok, true, 11) ==
+          "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\nCache-Control: no-store\r\n\r\n");
+    CHECK(response_head(ok, false, 11) ==
+          "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\nCache-Control: no-store\r\n"
+          "Connection: close\r\n\r\n");
+    CHECK_THAT(response_head(ok, true, 10), Catch::EndsWith("Connection: keep-alive\r\n\r\n"));
+    Response not_allowed{405, k_content_text, "method POST not allowed\n", true};
+    CHECK_THAT(response_head(not_allowed, false, 11),
+               Catch::StartsWith("HTTP/1.1 405 Method Not Allowed\r\n") && Catch::Contains("\r\nAllow: GET, HEAD\r\n") &&
+                   Catch::Contains("Content-Length: 24\r\n"));
+    CHECK_THAT(response_head(Response{503, k_content_json, "{}", false}, true, 11),
+               Catch::StartsWith("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"));
+    CHECK_THAT(response_head(Response{431, k_content_text, "", false}, false, 11),
+               Catch::StartsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+}
