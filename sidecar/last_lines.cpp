@@ -154,6 +154,12 @@ bool looks_like_error(std::string_view text) {
 
 }  // namespace
 
+bool is_blank(const OutputLine& line) {
+    OutputLine plain = line;
+    plain.cut_head = plain.cut_tail = false;
+    return trim(printable(plain, 512)).empty();
+}
+
 int pick_quote(const std::vector<OutputLine>& lines) {
     // Look back a few dozen lines: far enough to skip a Go or Java stack
     // trace, near enough not to quote an error the app recovered from.
@@ -161,14 +167,14 @@ int pick_quote(const std::vector<OutputLine>& lines) {
     int last_non_blank = -1;
     int n = static_cast<int>(lines.size());
     for (int i = n - 1; i >= 0 && i >= n - k_lookback; --i) {
+        if (is_blank(lines[static_cast<std::size_t>(i)])) continue;
         std::string text = printable(lines[static_cast<std::size_t>(i)], 512);
-        if (trim(text).empty()) continue;
         if (last_non_blank < 0) last_non_blank = i;
         if (looks_like_error(text)) return i;
     }
     if (last_non_blank >= 0) return last_non_blank;
     for (int i = n - 1; i >= 0; --i) {
-        if (!trim(printable(lines[static_cast<std::size_t>(i)], 512)).empty()) return i;
+        if (!is_blank(lines[static_cast<std::size_t>(i)])) return i;
     }
     return -1;
 }

@@ -62,6 +62,9 @@ private:
 // `max_bytes` (cut at a character boundary with "…").
 std::string printable(const OutputLine& line, std::size_t max_bytes);
 
+// Nothing printable in it (only control bytes, escapes or spaces).
+bool is_blank(const OutputLine& line);
+
 // The line worth quoting in a verdict: among the last lines, the last one
 // that reads like an error (panic, fatal, error, exception), not an indented
 // stack frame; else the last non-blank line. Index into `lines`, or -1.

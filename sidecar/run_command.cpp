@@ -23,6 +23,7 @@
 #include "common/termination_message.hpp"
 #include "sidecar/cgroup_memory.hpp"
 #include "sidecar/flight_record.hpp"
+#include "sidecar/footprint.hpp"
 #include "sidecar/history.hpp"
 #include "sidecar/output_pump.hpp"
 #include "sidecar/run_options.hpp"
@@ -35,7 +36,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int k_app_pipe_size = 1 << 20;  // fewer wake-ups when the app writes a lot
+constexpr int k_app_pipe_size = 256 << 10;  // fewer wake-ups when the app writes a lot
 
 // healthgate's own log, set up on first use: a run with nothing to say never
 // initialises spdlog, which keeps its code and allocations out of our RSS.
@@ -196,7 +197,8 @@ public:
                 owners[count] = pump;
                 fds[count++] = {blocked ? pump->sink() : pump->source(), static_cast<short>(blocked ? POLLOUT : POLLIN), 0};
             }
-            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_sample - Clock::now()).count();
+            // Rounded up: a wait rounded down to 0 ms would spin until the deadline.
+            auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_sample - Clock::now()).count();
             int ready = ::poll(fds, count, static_cast<int>(std::max<long long>(wait, 0)));
             if (ready < 0 && errno != EINTR) {
                 say(log::Level::error, "poll failed", {{"error", std::strerror(errno)}});
@@ -241,6 +243,14 @@ public:
             current_run_.limit = facts.memory.limit;
             current_run_.outcome = outcome_label(facts);
             save_run();
+        }
+        if (g_log.level <= log::Level::debug) {
+            rusage self {};
+            ::getrusage(RUSAGE_SELF, &self);
+            auto ms = [](const timeval& t) { return std::to_string(t.tv_sec * 1000 + t.tv_usec / 1000) + "ms"; };
+            say(log::Level::debug, "healthgate's own usage",
+                {{"user", ms(self.ru_utime)}, {"system", ms(self.ru_stime)},
+                 {"max_rss", std::to_string(self.ru_maxrss) + "KiB"}});
         }
         Verdict verdict = classify(facts);
         int code = exit_code(facts.exit);
@@ -359,15 +369,18 @@ private:
     void write_running_record() {
         last_record_ = Clock::now();
         recorded_peak_ = running_peak_;
-        if (!termination_log_ && !options_.history_dir) return;
-        RunFacts facts = current_facts();
-        if (termination_log_) write_record(compose_message(facts, options_.format, options_.max_bytes));
-        if (options_.history_dir) {
-            current_run_.end_ms = wall_ms();
-            current_run_.peak = facts.memory.peak;
-            current_run_.limit = facts.memory.limit;
-            save_run();
+        if (termination_log_ || options_.history_dir) {
+            RunFacts facts = current_facts();
+            if (termination_log_) write_record(compose_message(facts, options_.format, options_.max_bytes));
+            if (options_.history_dir) {
+                current_run_.end_ms = wall_ms();
+                current_run_.peak = facts.memory.peak;
+                current_run_.limit = facts.memory.limit;
+                save_run();
+            }
         }
+        // Start-up and composing touched code the wait loop does not need (see footprint.hpp).
+        drop_clean_executable_pages();
     }
 
     void write_record(const std::string& message) {

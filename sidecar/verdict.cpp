@@ -177,6 +177,7 @@ std::string compose_json(const RunFacts& facts, Verdict verdict, std::size_t max
     std::vector<std::string> chosen;
     std::size_t used = 2;  // []
     for (auto it = facts.output.rbegin(); it != facts.output.rend(); ++it) {
+        if (is_blank(*it)) continue;
         std::string item = json_string(printable(*it, k_output_line_max));
         std::size_t cost = item.size() + (chosen.empty() ? 0 : 1);
         if (used + cost > room) break;
@@ -427,6 +428,7 @@ std::string compose_message(const RunFacts& facts, MessageFormat format, std::si
     if (used + k_header.size() < max_bytes) {
         std::size_t room = max_bytes - used - k_header.size();
         for (auto it = facts.output.rbegin(); it != facts.output.rend(); ++it) {
+            if (is_blank(*it)) continue;
             std::string text = "  " + printable(*it, k_output_line_max);
             if (text.size() + 1 > room) break;
             room -= text.size() + 1;

@@ -136,3 +136,15 @@ TEST_CASE("pick_quote: Python traceback quotes the exception line") {
     auto lines = tail.lines();
     CHECK(lines[static_cast<std::size_t>(pick_quote(lines))].text == "KeyError: 'DATABASE_URL'");
 }
+
+TEST_CASE("blank lines: control bytes only count as blank, also when cut") {
+    OutputLine zeros;
+    zeros.text = std::string(10, '\0');
+    zeros.cut_head = zeros.cut_tail = true;
+    CHECK(is_blank(zeros));
+    OutputLine words;
+    words.text = "x";
+    CHECK_FALSE(is_blank(words));
+    std::vector<OutputLine> lines = {words, zeros};
+    CHECK(pick_quote(lines) == 0);
+}
