@@ -267,7 +267,7 @@ class ExamplesInPodman(unittest.TestCase):
             # port; the tests publish what they reach on free ports themselves.
             self.ports[c["name"]] = c.pop("ports", [])
             c.pop("lifecycle", None)
-            c.pop("resources", None)  # podman on cgroup v1 applies them; irrelevant here
+            # resources stay: podman applies the limits, so the example's are tried.
             if c["image"] == HEALTHGATE_IMAGE:
                 c["image"] = self.healthgate
             elif healthgate_argv(c) is not None:
@@ -284,7 +284,7 @@ class ExamplesInPodman(unittest.TestCase):
 
     def stand_in(self, network, alias, script):
         """A dependency: a busybox container reachable by `alias` on the network."""
-        name = self.env.register_container(self.env.name(f"{network.rsplit('-', 2)[-2]}-{alias}"))
+        name = self.env.register_container(f"{network}-{alias}")
         self.env.podman("run", "-d", "--name", name, "--network", network, "--network-alias", alias,
                         self.busybox, "sh", "-c", script)
         return name
