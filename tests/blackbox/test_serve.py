@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from peers import HANG, BlackholeListener, HttpServer, TcpListener, free_port, run, spawn, wait_port
+from peers import HANG, BlackholeListener, HttpServer, Response, TcpListener, free_port, run, spawn, wait_port
 
 
 def http_get(port, path, method="GET", headers=None, timeout=5.0):
@@ -201,6 +201,38 @@ checks:
         self.assertIn("timeout", body)
         self.assertLess(slowest, 0.2)  # endpoints answer from results, never wait on a check
         self.assertLess(time.monotonic() - started, 2 * 0.3 + 0.25 + 1.5)
+
+    def test_results_older_than_interval_plus_timeout_count_as_failed(self):
+        # Freeze serve (SIGSTOP) for longer than interval + timeout: when it
+        # wakes up, its last results are stale and /readyz says so at once,
+        # before the slow dependency has answered the new attempt.
+        dep = HttpServer(Response(200, "ok", delay=0.4))
+        self.addCleanup(dep.stop)
+        s = Serve(self, """
+checks:
+  - {name: dep, target: "%s", probes: [liveness, readiness], interval: 600ms, timeout: 500ms}
+""" % dep.url())
+        s.wait_status("/readyz", 200)
+        s.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(2.0)
+            result = {}
+            askers = [threading.Thread(target=lambda p=p: result.update({p: s.get(p, timeout=10)}), daemon=True)
+                      for p in ("/readyz?verbose", "/livez?verbose")]
+            for asker in askers:
+                asker.start()
+            time.sleep(0.2)  # the requests wait in the listen queue
+        finally:
+            s.proc.send_signal(signal.SIGCONT)
+        for asker in askers:
+            asker.join(timeout=10)
+        status, _, body = result["/readyz?verbose"]
+        self.assertEqual(status, 503, body)
+        self.assertRegex(body, r"\[-\]dep failed: stale: no new result for 2\.\ds \(interval 600ms \+ timeout 500ms\)")
+        status, _, body = result["/livez?verbose"]
+        self.assertEqual(status, 503, body)  # a hung check cannot keep liveness green either
+        self.assertIn("[-]dep failed: stale", body)
+        s.wait_status("/readyz", 200)  # the next result is fresh again
 
     def test_fifty_checks_on_a_blackhole_do_not_slow_the_endpoints(self):
         hole = BlackholeListener()
@@ -545,6 +577,19 @@ class Config(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("cannot listen on 127.0.0.1:%d: bind: " % port, r.stderr)
         self.assertIn("in use", r.stderr)
+
+    def test_listen_on_every_address_answers_ipv4_and_ipv6(self):
+        port = free_port()
+        p = spawn(["serve", "--listen", ":%d" % port, "--readiness", "tcp://127.0.0.1:1", "--drain", "0"])
+        self.addCleanup(p.stop)
+        self.assertTrue(wait_port(port, timeout=10), p.stderr)
+        self.assertEqual(http_get(port, "/livez")[0], 200)
+        if socket.has_ipv6 and os.path.exists("/proc/net/if_inet6"):
+            conn = http.client.HTTPConnection("::1", port, timeout=5)
+            self.addCleanup(conn.close)
+            conn.request("GET", "/livez")
+            self.assertEqual(conn.getresponse().status, 200)
+        self.assertIn("listen=[::]:%d" % port, p.stderr)
 
     def test_flags_and_env_for_simple_cases(self):
         app = HttpServer((200, "ok"))
