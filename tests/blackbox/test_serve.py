@@ -559,6 +559,7 @@ class Config(unittest.TestCase):
         self.assertEqual(run(["config", "check", os.path.join(self.dir, "missing.yaml")], timeout=10).returncode, 2)
         self.assertEqual(run(["config"], timeout=10).returncode, 2)
         self.assertEqual(run(["config", "--help"], timeout=10).returncode, 0)
+        self.assertIn("Usage: healthgate config check FILE", run(["config", "check", "--help"], timeout=10).stdout)
         r = run(["serve", "--help"], timeout=10)
         self.assertEqual(r.returncode, 0)
         for text in ("allow_remote_liveness", "/readyz", "Exit codes", "--liveness", "containers:"):
