@@ -183,7 +183,7 @@ checks:
         dep = Toggle(self)
         s = Serve(self, """
 checks:
-  - {name: dep, target: "%s", probes: [readiness], interval: 300ms, timeout: 250ms, failure_threshold: 2}
+  - {name: dep, target: "%s", probes: [readiness], interval: 1s, timeout: 900ms, failure_threshold: 2}
 """ % dep.url())
         s.wait_status("/readyz", 200)
         dep.mode = "hang"
@@ -195,12 +195,11 @@ checks:
             slowest = max(slowest, time.monotonic() - t0)
             if status == 503:
                 break
-            self.assertLess(time.monotonic() - started, 5.0, "still ready while the dependency hangs")
+            self.assertLess(time.monotonic() - started, 8.0, "still ready while the dependency hangs")
             time.sleep(0.02)
         self.assertIn("[-]dep failed: ", body)
         self.assertIn("timeout", body)
-        self.assertLess(slowest, 0.2)  # endpoints answer from results, never wait on a check
-        self.assertLess(time.monotonic() - started, 2 * 0.3 + 0.25 + 1.5)
+        self.assertLess(slowest, 0.5)  # an endpoint waiting on the check would take 900ms
 
     def test_results_older_than_interval_plus_timeout_count_as_failed(self):
         # Freeze serve (SIGSTOP) for longer than interval + timeout: when it
@@ -247,7 +246,7 @@ checks:
             self.assertEqual(s.status("/livez"), 200)
             times.append(time.monotonic() - t0)
         times.sort()
-        self.assertLess(times[98], 0.1)  # p99 with a very wide margin; the bench measures it properly
+        self.assertLess(times[98], 0.5)  # p99 with a very wide margin; the bench measures it properly
         status, _, body = s.get("/readyz")
         self.assertEqual(status, 503)
         self.assertEqual(body.count("[-]hole"), 50)
@@ -266,20 +265,20 @@ checks:
 """ % (drain, self.app.url())
 
     def test_sigterm_fails_readiness_at_once_keeps_liveness_then_exits_0(self):
-        s = Serve(self, self.config("1500ms"))
+        s = Serve(self, self.config("3s"))
         s.wait_status("/readyz", 200)
         s.proc.send_signal(signal.SIGTERM)
         sent = time.monotonic()
-        status, _, body = s.wait_status("/readyz", 503, timeout=1.0)
-        self.assertLess(time.monotonic() - sent, 0.5)
+        status, _, body = s.wait_status("/readyz", 503, timeout=1.5)
+        self.assertLess(time.monotonic() - sent, 1.5)  # at once, well before the 3s drain ends
         self.assertIn("[-]shutdown failed: draining after SIGTERM", body)
         for _ in range(5):
             self.assertEqual(s.status("/livez"), 200)
             time.sleep(0.1)
         r = s.proc.wait(timeout=10)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertGreater(time.monotonic() - sent, 1.3)
-        self.assertLess(time.monotonic() - sent, 5.0)
+        self.assertGreater(time.monotonic() - sent, 2.8)
+        self.assertLess(time.monotonic() - sent, 8.0)
         self.assertIn("draining", r.stderr)
         self.assertIn("drained: exiting", r.stderr)
 
@@ -480,7 +479,7 @@ checks:
         self.addCleanup(lambda: [c.close() for c in slow])
         t0 = time.monotonic()
         self.assert_still_serving()
-        self.assertLess(time.monotonic() - t0, 0.5)
+        self.assertLess(time.monotonic() - t0, 1.0)
         for c in slow:
             c.settimeout(5)
             self.assertEqual(c.recv(100), b"")  # closed by the server after request_timeout
