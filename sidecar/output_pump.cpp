@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -56,16 +57,15 @@ OutputPump::State OutputPump::pump() {
 void OutputPump::drain() {
     // The app has exited: whatever is buffered goes out, waiting for our
     // reader if it must (a slow log reader still gets every byte). A
-    // grandchild may keep the pipe open: an empty pipe ends the drain.
-    int blocked_waits = 0;
-    while (state_ != State::eof) {
+    // grandchild may keep the pipe open: an empty pipe ends the drain, and
+    // one that keeps writing is cut off after a while.
+    constexpr auto k_max_drain = std::chrono::seconds(5);
+    auto deadline = std::chrono::steady_clock::now() + k_max_drain;
+    while (state_ != State::eof && std::chrono::steady_clock::now() < deadline) {
         State state = pump();
         if (state == State::output_blocked) {
-            // A reader that takes nothing for this long is gone in all but name.
-            constexpr int k_max_blocked_waits = 30;
-            if (++blocked_waits > k_max_blocked_waits) break;
             pollfd writable{sink_, POLLOUT, 0};
-            ::poll(&writable, 1, 1000);
+            ::poll(&writable, 1, 100);
             continue;
         }
         if (state == State::open) {

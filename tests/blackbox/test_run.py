@@ -398,6 +398,25 @@ class Passthrough(RunTestCase):
         self.assertIn("  20000", self.message())
 
 
+class Exiting(RunTestCase):
+    def test_an_idle_grandchild_holding_the_output_does_not_delay_the_exit(self):
+        started = time.monotonic()
+        result = self.run_hg(["sh", "-c", "sleep 30 & echo $!; exit 6"], timeout=20)
+        elapsed = time.monotonic() - started
+        try:
+            os.kill(int(result.stdout.split()[0]), signal.SIGKILL)
+        except (ProcessLookupError, ValueError, IndexError):
+            pass
+        self.assertEqual(result.returncode, 6)
+        self.assertLess(elapsed, 10)
+
+    def test_a_grandchild_writing_forever_does_not_keep_healthgate_alive(self):
+        app = "(while :; do echo spam; done) & sleep 0.2; echo 'FATAL: gone' >&2; exit 7"
+        result = self.run_hg(["sh", "-c", app], timeout=60)
+        self.assertEqual(result.returncode, 7)
+        self.assertIn(b"spam\n", result.stdout)
+
+
 class Message(RunTestCase):
     GARBAGE = r"""
 import os, random
