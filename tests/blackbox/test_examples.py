@@ -370,6 +370,17 @@ class ExamplesInPodman(unittest.TestCase):
         self.assertRegex(body, r"\[\+\]postgres")
         self.assertEqual(http_get(base + "/livez")[0], 200)
 
+        # Shutdown: SIGTERM drains (liveness still answers), then serve exits 0.
+        sidecar_name = f"{pod['metadata']['name']}-{sidecar['name']}"
+        signalled = time.monotonic()
+        env.podman("kill", "--signal", "TERM", sidecar_name)
+        self.assertEqual(http_get(base + "/livez")[0], 200)
+        state = env.wait_exited(sidecar_name, 30)
+        self.assertEqual(state["ExitCode"], 0, explain())
+        # Not before the config's drain (5s); a lower bound only, so never flaky.
+        self.assertGreaterEqual(time.monotonic() - signalled, 4.5)
+        self.assertIn("draining", env.logs(sidecar_name))
+
     # --- 3: exec probes from the emptyDir -----------------------------------------------
     def test_3_exec_probes_run_the_installed_binary(self):
         env = self.env
