@@ -23,7 +23,7 @@ struct ServerLimits {
     std::size_t body_bytes = 4 * 1024;    // GET/HEAD need none (413 above)
     Duration read_timeout{10'000};        // a whole request, idle keep-alive included
     Duration write_timeout{10'000};
-    std::size_t max_sessions = 512;       // further connections are closed at once
+    std::size_t max_sessions = 256;       // further connections are closed at once (memory bound)
 };
 
 class HttpServer {
