@@ -89,7 +89,7 @@ def main():
     ordered, seen = [], set()
 
     def add(names):
-        for name in names:
+        for name in sorted(set(names)):  # sorted: a stable file from run to run
             if name not in seen:
                 seen.add(name)
                 ordered.append(name)
