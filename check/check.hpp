@@ -52,7 +52,10 @@ struct CheckResult {
 };
 
 struct CheckerOptions {
+    // resolv.conf syntax plus the healthgate extension `nameserver IP:PORT` /
+    // `nameserver [IPv6]:PORT` (see check/resolv_conf.hpp); missing: glibc defaults.
     std::string resolv_conf_path = "/etc/resolv.conf";
+    // Consulted for tcp:// and http(s):// hosts, not for dns:// targets.
     std::string hosts_path = "/etc/hosts";
 };
 
@@ -68,6 +71,9 @@ public:
     // One attempt. Never takes longer than `timeout` (plus scheduling slack):
     // on expiry the sockets are closed and the result is a timeout failure
     // naming the phase (dns, connect, tls, read). Safe to run many at once.
+    // `target` must stay valid, and the Checker alive, until the attempt ends.
+    // Once no attempt runs, the Checker leaves no pending work on the
+    // io_context (lookups nobody waits for are cancelled), so io.run() returns.
     virtual boost::asio::awaitable<CheckResult> run(const Target& target, Duration timeout) = 0;
 
     // "nameservers 10.96.0.10:53; search a.svc.cluster.local svc.cluster.local; ndots 5",
