@@ -121,6 +121,10 @@ Expected<ssl::context*> TlsContexts::get(const std::string& ca_file, bool insecu
     for (auto& entry : entries_) {
         if (entry.insecure == insecure && entry.ca_file == ca_file) return entry.context.get();
     }
+    // No openssl.cnf: a probe should behave the same on every image, and the
+    // system's config is rarely present in a pod anyway.
+    static const bool initialized = OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) == 1;
+    (void)initialized;
     auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
     SSL_CTX* ctx = context->native_handle();
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
