@@ -15,6 +15,7 @@ asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const
         hop.result = fail(Failure::other, context.error());
         co_return hop;
     }
+    std::string certificate;  // declared first: the SSL object points to it until it goes
     asio::ssl::stream<beast::tcp_stream> tls(std::move(tcp), **context);
     const std::string& name = options.server_name.empty() ? in.target.host : options.server_name;
     if (auto problem = prepare_tls_connection(tls.native_handle(), name, !options.insecure_skip_verify);
@@ -22,7 +23,6 @@ asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const
         hop.result = fail(Failure::other, "TLS: " + problem);
         co_return hop;
     }
-    std::string certificate;
     attach_certificate_note(tls.native_handle(), &certificate);
     auto start = Clock::now();
     beast::get_lowest_layer(tls).expires_at(in.deadline);
@@ -31,7 +31,9 @@ asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const
         if (is_timeout(ec)) {
             hop.result = fail(Failure::tls_handshake, fmt::format("TLS handshake with {} timed out after {}", in.peer,
                                                                   budget_text(in.deadline - start)));
-        } else if (auto why = options.insecure_skip_verify ? std::string() : describe_verify_failure(tls.native_handle(), name, certificate);
+        } else if (std::string why = options.insecure_skip_verify
+                                         ? std::string()
+                                         : describe_verify_failure(tls.native_handle(), name, certificate);
                    !why.empty()) {
             hop.result = fail(Failure::tls_verify, "TLS: " + why);
         } else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
