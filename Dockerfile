@@ -11,11 +11,12 @@
 # /etc/ssl/certs/ca-certificates.crt (for https:// checks), nothing else.
 
 FROM debian:12 AS builder
-# Exactly what the static Release build links (tests are off: no Catch2,
-# no Python); ca-certificates provides the bundle copied into the image.
+# Exactly what the static Release build needs (tests are off: no Catch2,
+# no Python); lld lays out the exec probe's hot functions together (see
+# CMakeLists.txt); ca-certificates provides the bundle copied into the image.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates cmake g++ make \
+      ca-certificates cmake g++ lld make \
       libboost1.81-dev libc-ares-dev libfmt-dev libspdlog-dev libssl-dev libyaml-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
