@@ -144,11 +144,12 @@ public:
         }
         started_ = Clock::now();
         int exec_error = resolved.error;
+        std::string spawn_problem;  // fork or pipe failed: the command was never tried
         if (exec_error == 0) {
             auto spawned = spawn_app(request);
             if (!spawned) {
-                exec_error = errno ? errno : EAGAIN;
-                say(log::Level::error, "cannot start the app", {{"error", spawned.error()}});
+                exec_error = EAGAIN;
+                spawn_problem = spawned.error();
             } else {
                 app_ = spawned->pid;
                 exec_error = spawned->exec_error;
@@ -168,7 +169,9 @@ public:
             if (!resolved.path.empty() && !(resolved.searched && exec_error == ENOENT)) {
                 head = read_file_head(resolved.path);
             }
-            app_exit_.exec_error = describe_exec_error(options_.command.front(), resolved, exec_error, head);
+            app_exit_.exec_error = spawn_problem.empty()
+                                       ? describe_exec_error(options_.command.front(), resolved, exec_error, head)
+                                       : fmt::format("cannot start {}: {}", options_.command.front(), spawn_problem);
             app_ = -1;
             return false;
         }
