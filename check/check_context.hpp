@@ -7,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "check/body_regex.hpp"
+#include "common/body_regex.hpp"
 #include "check/check.hpp"
 #include "check/hosts_file.hpp"
 #include "check/resolver.hpp"

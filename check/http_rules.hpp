@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "check/body_regex.hpp"
+#include "common/body_regex.hpp"
 #include "common/target.hpp"
 
 namespace healthgate::check {

@@ -10,10 +10,10 @@
 #endif
 #include <boost/regex.hpp>
 
-namespace healthgate::check {
+namespace healthgate {
 
 using BodyRegex = boost::regex;
 inline constexpr boost::regex::flag_type k_body_regex_flags =
     boost::regex::ECMAScript | boost::regex::no_mod_s | boost::regex::no_mod_m;
 
-}  // namespace healthgate::check
+}  // namespace healthgate

@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 #include <charconv>
 #include <fmt/format.h>
-#include <regex>
 
+#include "common/body_regex.hpp"
 #include "common/text.hpp"
 
 namespace healthgate {
@@ -155,9 +155,11 @@ std::optional<std::string> apply_target_option(Target& target, std::string_view 
             return std::nullopt;
         }
         if (key == "body_regex") {
+            // Compiled exactly as the check will compile it, so a pattern
+            // that passes here cannot fail at check time.
             try {
-                std::regex check(std::string(value), std::regex::ECMAScript);
-            } catch (const std::regex_error& e) {
+                BodyRegex check(std::string(value), k_body_regex_flags);
+            } catch (const std::exception& e) {
                 return invalid(fmt::format("invalid regular expression: {}", e.what()));
             }
             http.body_regex = std::string(value);
@@ -259,6 +261,20 @@ std::optional<std::string> apply_target_option(Target& target, std::string_view 
     return not_for_kind();
 }
 
+std::optional<std::string> check_option_combination(const Target& target) {
+    if (target.kind == TargetKind::dns && target.dns.type == DnsRecordType::srv && !target.dns.expect_address.empty()) {
+        return std::string("expect= compares addresses, but SRV answers are host names: use type=A or AAAA");
+    }
+    if (target.kind == TargetKind::dns && !target.dns.expect_address.empty()) {
+        bool v6 = target.dns.expect_address.find(':') != std::string::npos;
+        if (v6 != (target.dns.type == DnsRecordType::aaaa)) {
+            return fmt::format("expect={} can never be an {} answer", target.dns.expect_address,
+                               target.dns.type == DnsRecordType::aaaa ? "AAAA" : "A");
+        }
+    }
+    return std::nullopt;
+}
+
 Expected<Target> parse_target(std::string_view url) {
     auto bad = [&](std::string_view why) { return make_error(fmt::format("invalid target \"{}\": {}", url, why)); };
     Target target;
@@ -345,6 +361,7 @@ Expected<Target> parse_target(std::string_view url) {
             if (auto problem = apply_target_option(target, key, value)) return bad(*problem);
         }
     }
+    if (auto problem = check_option_combination(target)) return bad(*problem);
     return target;
 }
 

@@ -73,6 +73,10 @@ Expected<Target> parse_target(std::string_view url);
 // Returns an error message naming the key and value, or nothing.
 std::optional<std::string> apply_target_option(Target& target, std::string_view key, std::string_view value);
 
+// Options that are each valid but contradict each other (dns expect= with
+// type=SRV); checked once all options are applied.
+std::optional<std::string> check_option_combination(const Target& target);
+
 // The option keys valid for a kind, for error messages and help.
 std::string target_option_names(TargetKind kind);
 

@@ -115,6 +115,7 @@ Expected<Target> yaml_target(const std::string& file, const YAML::Node& node, co
             }
         }
     }
+    if (auto problem = check_option_combination(*target)) return make_error(yaml_where(file, node) + *problem);
     return target;
 }
 
