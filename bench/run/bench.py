@@ -5,8 +5,9 @@ Debian package tini) in one run.
 Measures:
   - throughput: an app writing 1 GiB to stdout (`head -c 1G /dev/zero`) under
     each wrapper, stdout to /dev/null and to a pipe consumer (`| cat >
-    /dev/null`, as a container's stdout is a pipe), with hyperfine; rounds
-    alternate the wrappers so background load hits both alike;
+    /dev/null`, as a container's stdout is a pipe), and a chatty app writing
+    log lines one write(2) each into a pipe, with hyperfine; rounds alternate
+    the wrappers so background load hits both alike;
   - footprint: VmRSS of the wrapper process itself (/proc/PID/status) while the
     app sleeps and while it streams, sampled every 0.25 s;
   - idle CPU: the wrapper's own CPU time (/proc/PID/schedstat) over a window
@@ -16,7 +17,8 @@ sampling (250 ms) and flight record (10 s). Prints a markdown table and
 writes it to bench/run/results.md.
 
 Settings (env): HEALTHGATE_BIN, BENCH_ROUNDS (3), BENCH_RUNS (5 per round and
-command), BENCH_BYTES (1073741824), BENCH_IDLE_SECONDS (20), BENCH_RSS_SECONDS (8).
+command), BENCH_BYTES (1073741824), BENCH_LINES (500000), BENCH_IDLE_SECONDS (20),
+BENCH_RSS_SECONDS (8).
 """
 import json
 import os
@@ -56,6 +58,10 @@ HYPERFINE = need("hyperfine", "hyperfine")
 WORK = tempfile.mkdtemp(prefix="hg-bench-run-")
 TERMINATION_LOG = os.path.join(WORK, "termination-log")
 APP = f"head -c {BYTES} /dev/zero"
+LINES = int(os.environ.get("BENCH_LINES", "500000"))
+# A chatty app: one write(2) per log line, as unbuffered loggers do.
+LINE_APP = (f"{sys.executable} -c 'import os; [os.write(1, b\"2026-11-21T06:00:00.000Z info request handled "
+            f"path=/api/v1/items status=200\\n\") for i in range({LINES})]'")
 
 
 def wrappers():
@@ -79,7 +85,7 @@ def hyperfine(commands, output_null):
 
 def throughput():
     rows = {}
-    for sink in ("/dev/null", "pipe"):
+    for sink in ("/dev/null", "pipe", "lines"):
         times = {name: [] for name in wrappers()}
         for round_index in range(ROUNDS):
             # Alternate the order per round: whoever runs first gets no edge.
@@ -88,7 +94,7 @@ def throughput():
                 names.reverse()
             commands = []
             for name in names:
-                argv = " ".join(wrappers()[name]) + " " + APP
+                argv = " ".join(wrappers()[name]) + " " + (LINE_APP if sink == "lines" else APP)
                 commands.append(argv if sink == "/dev/null" else f"{argv} | cat > /dev/null")
             log(f"throughput, stdout to {sink}, round {round_index + 1}/{ROUNDS}")
             for name, result in zip(names, hyperfine(commands, sink == "/dev/null")):
@@ -185,6 +191,7 @@ def main():
         "| Measure | healthgate run | tini-static | ratio | goal met |",
         "|---|---|---|---|---|",
         ratio_row("pipe", f"{gib:g} GiB stdout into a pipe (`\\| cat > /dev/null`), median wall", 1.05),
+        ratio_row("lines", f"{LINES} log lines, one write(2) each, into a pipe, median wall", 1.05),
         ratio_row("/dev/null", f"{gib:g} GiB stdout to /dev/null, median wall", None),
         f"| Wrapper VmRSS, app idle ({RSS_S:g}s) | {kib(rss['healthgate'])} | {kib(rss['tini'])} | "
         f"{max(rss['healthgate']) / max(rss['tini']):.2f} | {'yes' if max(rss['healthgate']) <= 1536 else 'no'} (≤ 1.5 MiB) |",
@@ -194,7 +201,8 @@ def main():
         f"{'yes' if cpu['healthgate'] <= 0.1 else 'no'} (≤ 0.1%) |",
         "",
         f"Command: `bench/run/run.sh` (kernel {os.uname().release}, {os.cpu_count()} CPUs, load average at start "
-        f"{os.getloadavg()[0]:.2f}; {time.time() - started:.0f} s). App: `{APP}` (4 KiB writes).",
+        f"{os.getloadavg()[0]:.2f}; {time.time() - started:.0f} s). Apps: `{APP}` (4 KiB writes); "
+        f"python3 writing {LINES} lines of 80 bytes with one os.write each.",
         f"Throughput: hyperfine, {ROUNDS} rounds x {RUNS} runs per wrapper (+1 warm-up each), order alternated per round; "
         "wall times of the whole pipeline. To /dev/null tini lets the app write straight into /dev/null, while any "
         "wrapper that reads the output (healthgate keeps the last lines) makes the app write into a pipe: that cost is "
