@@ -327,7 +327,13 @@ std::string verdict_line(const RunFacts& facts) {
             if (!memory.empty()) line += " at " + memory;
             break;
         case Verdict::completed:
-        case Verdict::error: line = fmt::format("exit {} after {}", exit.code, after); break;
+        case Verdict::error:
+            line = fmt::format("exit {} after {}", exit.code, after);
+            if (facts.stop) {
+                line += fmt::format(", {} after {} at {}", verdict == Verdict::completed ? "stopped" : "failed",
+                                    signal_name(facts.stop->signal), format_duration(facts.stop->at));
+            }
+            break;
         case Verdict::exec_failed: line = "cannot start: " + exit.exec_error; break;
     }
     if (quotes_output(verdict)) {
@@ -379,9 +385,14 @@ std::string hint(const RunFacts& facts) {
                        : "the file exists but cannot run: check its mode (chmod +x), its architecture, and "
                          "noexec on its volume";
         case Verdict::completed:
+            if (facts.stop) return "";  // a graceful stop
             return "the app exited successfully; with restartPolicy Always (a Deployment) it is restarted "
                    "anyway: is it meant to keep running?";
         case Verdict::error:
+            if (facts.stop && exit.code <= 128) {
+                return fmt::format("the app exited {} after {}; a graceful stop exits 0", exit.code,
+                                   signal_name(facts.stop->signal));
+            }
             switch (exit.code) {
                 case 1: return "application error: the last output usually says why";
                 case 2: return "misuse of a command or a Go panic: check the arguments and the last output";

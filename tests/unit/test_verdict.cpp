@@ -247,3 +247,14 @@ TEST_CASE("message: JSON carries the figures and escapes the output") {
     CHECK(tiny.rfind("{\"verdict\":\"", 0) == 0);
     CHECK(tiny.back() == '}');
 }
+
+TEST_CASE("verdict: an exit after a forwarded stop signal") {
+    RunFacts graceful = exited(0);
+    graceful.stop = StopSignal{SIGTERM, Duration{40'000}};
+    CHECK(verdict_line(graceful) == "exit 0 after 43.0s, stopped after SIGTERM at 40.0s");
+    CHECK(hint(graceful) == "");
+    RunFacts failed = exited(1);
+    failed.stop = StopSignal{SIGTERM, Duration{40'000}};
+    CHECK(verdict_line(failed) == "exit 1 after 43.0s, failed after SIGTERM at 40.0s");
+    CHECK(hint(failed) == "the app exited 1 after SIGTERM; a graceful stop exits 0");
+}
