@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -159,6 +160,11 @@ std::optional<std::string> save_history(const std::string& dir, const std::vecto
     std::string path = dir + "/" + k_history_file;
     std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
     std::string text = format_history(records);
+    // A sub-directory of the emptyDir (--history=/hg/history) is made on
+    // first use; its parent must exist.
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        return fmt::format("mkdir {}: {}", dir, std::strerror(errno));
+    }
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return fmt::format("open {}: {}", temp, std::strerror(errno));
     std::size_t done = 0;

@@ -519,8 +519,7 @@ raise SystemExit(1)
 
 class History(RunTestCase):
     def test_history_counts_previous_runs(self):
-        history = os.path.join(self.dir, "history")
-        os.mkdir(history)
+        history = os.path.join(self.dir, "history")  # made by run on first use
         for code in (1, 2):
             self.run_hg(["sh", "-c", f"exit {code}"], "--history", history)
         result = self.run_hg(["sh", "-c", "exit 3"], "--history", history)
