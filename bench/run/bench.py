@@ -14,7 +14,7 @@ Measures:
     while the app sleeps, as a percentage of one core.
 healthgate runs as users run it: termination log on (a file), default
 sampling (250 ms) and flight record (10 s). Prints a markdown table and
-writes it to bench/run/results.md.
+writes it to bench/results/run.md.
 
 Settings (env): HEALTHGATE_BIN, BENCH_ROUNDS (3), BENCH_RUNS (5 per round and
 command), BENCH_BYTES (1073741824), BENCH_LINES (500000), BENCH_IDLE_SECONDS (20),
@@ -216,7 +216,8 @@ def main():
     ]
     report = "\n".join(lines) + "\n"
     print(report)
-    with open(os.path.join(HERE, "results.md"), "w") as f:
+    os.makedirs(os.path.join(HERE, "..", "results"), exist_ok=True)
+    with open(os.path.join(HERE, "..", "results", "run.md"), "w") as f:
         f.write(report)
     shutil.rmtree(WORK, ignore_errors=True)
 
