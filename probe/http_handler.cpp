@@ -1,5 +1,6 @@
 #include "probe/http_handler.hpp"
 
+#include <charconv>
 #include <fmt/format.h>
 #include <optional>
 #include <vector>
@@ -96,13 +97,21 @@ std::string_view reason_phrase(int status) {
 }  // namespace
 
 std::string response_head(const Response& response, bool keep_alive, unsigned version) {
-    std::string head = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
-                                   response.status, reason_phrase(response.status), response.content_type,
-                                   response.body.size());
-    if (response.allow_get_head) head += "Allow: GET, HEAD\r\n";
-    if (!keep_alive) head += "Connection: close\r\n";
-    else if (version < 11) head += "Connection: keep-alive\r\n";
-    head += "\r\n";
+    // Plain appends: this runs for every request.
+    char length[24];
+    auto length_end = std::to_chars(length, length + sizeof length, response.body.size()).ptr;
+    char status[8];
+    auto status_end = std::to_chars(status, status + sizeof status, response.status).ptr;
+    std::string head;
+    head.reserve(160);
+    head.append("HTTP/1.1 ").append(status, status_end).append(" ").append(reason_phrase(response.status));
+    head.append("\r\nContent-Type: ").append(response.content_type);
+    head.append("\r\nContent-Length: ").append(length, length_end);
+    head.append("\r\nCache-Control: no-store\r\n");
+    if (response.allow_get_head) head.append("Allow: GET, HEAD\r\n");
+    if (!keep_alive) head.append("Connection: close\r\n");
+    else if (version < 11) head.append("Connection: keep-alive\r\n");
+    head.append("\r\n");
     return head;
 }
 

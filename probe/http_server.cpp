@@ -9,7 +9,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <fmt/format.h>
@@ -26,14 +25,15 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto k_use = asio::as_tuple(asio::use_awaitable);
+using Clock = std::chrono::steady_clock;
+constexpr auto k_use = asio::as_tuple(asio::use_awaitable_t<asio::io_context::executor_type>{});
 
 // The one place where read errors are sorted: 0 means "close quietly" (the
 // peer left, went idle past the timeout, or we are stopping), anything else
 // is the status of the error answer sent before closing.
 int error_status(const beast::error_code& ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted || ec == beast::error::timeout || ec == asio::error::broken_pipe ||
+        ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor || ec == asio::error::broken_pipe ||
         ec == http::error::partial_message) {
         return 0;
     }
@@ -52,8 +52,46 @@ std::string_view error_text(int status) {
 
 }  // namespace
 
+// A connection and its deadline. Setting the deadline is a store; one timer
+// per connection wakes at the deadline and closes the socket if it has not
+// moved on meanwhile (which cancels the pending read or write).
+struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
+    Socket socket;
+    Timer timer;
+    Clock::time_point deadline = Clock::time_point::max();
+
+    explicit Connection(Socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+
+    void expires_after(Duration timeout) {
+        Clock::time_point next = Clock::now() + timeout;
+        bool rearm = next < deadline || deadline == Clock::time_point::max();
+        deadline = next;
+        if (rearm) watch();  // earlier than the pending wake-up (or the first one)
+    }
+
+    void watch() {
+        timer.expires_at(deadline);
+        timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || !self->socket.is_open()) return;  // re-armed or closed
+            if (Clock::now() >= self->deadline) {
+                boost::system::error_code ignored;
+                self->socket.close(ignored);
+                return;
+            }
+            self->watch();
+        });
+    }
+
+    void close() {
+        boost::system::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_send, ignored);
+        socket.close(ignored);
+        timer.cancel();
+    }
+};
+
 HttpServer::HttpServer(asio::io_context& io, SnapshotFn snapshot, ServerLimits limits)
-    : io_(io), snapshot_(std::move(snapshot)), limits_(limits), acceptor_(io) {}
+    : io_(io), snapshot_(std::move(snapshot)), limits_(limits), acceptor_(io.get_executor()) {}
 
 HttpServer::~HttpServer() { *alive_ = false; }
 
@@ -95,16 +133,16 @@ Expected<tcp::endpoint> HttpServer::listen(const ListenAddress& address) {
     return make_error("cannot listen: no usable address");
 }
 
-void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void HttpServer::start() { asio::co_spawn(io_.get_executor(), accept_loop(), asio::detached); }
 
 void HttpServer::stop() {
     boost::system::error_code ec;
     acceptor_.close(ec);
 }
 
-asio::awaitable<void> HttpServer::accept_loop() {
+HttpServer::Task<void> HttpServer::accept_loop() {
     std::shared_ptr<bool> alive = alive_;
-    asio::steady_timer pause(io_);
+    Timer pause(io_.get_executor());
     for (;;) {
         auto [ec, socket] = co_await acceptor_.async_accept(k_use);
         if (!*alive || ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
@@ -119,11 +157,11 @@ asio::awaitable<void> HttpServer::accept_loop() {
             socket.close(ec);
             continue;
         }
-        asio::co_spawn(io_, session(std::move(socket)), asio::detached);
+        asio::co_spawn(io_.get_executor(), session(std::move(socket)), asio::detached);
     }
 }
 
-asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+HttpServer::Task<void> HttpServer::session(Socket socket) {
     std::shared_ptr<bool> alive = alive_;
     ++sessions_;
     struct Count {
@@ -136,13 +174,14 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
 
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
-    beast::tcp_stream stream(std::move(socket));
+    auto connection = std::make_shared<Connection>(std::move(socket));
+    Socket& stream = connection->socket;
     beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes);
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
         parser.body_limit(limits_.body_bytes);
-        stream.expires_after(limits_.read_timeout);
+        connection->expires_after(limits_.read_timeout);
         auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, k_use);
         if (!*alive) co_return;
 
@@ -163,18 +202,18 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
         }
         std::string head = response_head(answer, keep_alive, version);
         std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(answer.body)};
-        stream.expires_after(limits_.write_timeout);
+        connection->expires_after(limits_.write_timeout);
         auto [write_error, written] =
             co_await asio::async_write(stream, std::span<const asio::const_buffer>(message.data(), head_only ? 1 : 2), k_use);
         if (write_error || !keep_alive || !*alive) {
-            if (!write_error && read_error) {
+            if (!write_error && read_error && *alive) {
                 // Closing with unread request bytes would send a reset that can
                 // destroy our error answer before the client reads it: read and
                 // drop a bounded amount for a short time first.
-                stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+                stream.shutdown(tcp::socket::shutdown_send, ec);
                 buffer.clear();
                 std::size_t dropped = 0;
-                stream.expires_after(Duration{500});
+                connection->expires_after(Duration{500});
                 while (dropped < 64 * 1024) {
                     auto [drain_error, n] = co_await stream.async_read_some(buffer.prepare(4096), k_use);
                     if (drain_error || !*alive) break;
@@ -184,8 +223,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
             break;
         }
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.close();
+    if (*alive) connection->close();
 }
 
 }  // namespace healthgate::probe
