@@ -9,10 +9,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <optional>
+#include <unistd.h>
 
 #include "check/check.hpp"
 #include "common/exit_codes.hpp"
@@ -149,11 +151,16 @@ int probe_main(const std::vector<std::string>& args) {
         healthy = healthy && line.pass;
         lines.push_back(std::move(line));
     }
+    // One write(2), no stdio buffer: the output is small and complete here.
     std::string output = format_probe_output(lines);
-    std::fwrite(output.data(), 1, output.size(), stdout);
+    for (std::size_t done = 0; done < output.size();) {
+        ssize_t n = ::write(STDOUT_FILENO, output.data() + done, output.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // stdout closed: the exit code still tells
+        done += static_cast<std::size_t>(n);
+    }
     // End without unwinding: attempts cut by the backstop may still hold
     // sockets, which the kernel closes; nothing else is left behind.
-    std::fflush(stdout);
     std::_Exit(healthy ? k_exit_ok : k_exit_not_ready);
 }
 
