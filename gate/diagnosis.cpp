@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "check/describe.hpp"
 #include "common/termination_message.hpp"
 #include "common/text.hpp"
 
@@ -45,8 +46,8 @@ std::vector<std::string> diagnosis_lines(const DiagnosisInput& input) {
         if (t.attempts == 0) {
             line = fmt::format("[-] {}: no attempt finished", t.target.name);
         } else {
-            line = fmt::format("[-] {}: {}: {} ({} attempt{}, failing for {})", t.target.name,
-                               check::failure_name(t.last_failure), t.last_reason, t.attempts,
+            line = fmt::format("[-] {}: {} ({} attempt{}, failing for {})", t.target.name,
+                               check::describe_failure({t.last_failure, t.last_reason}), t.attempts,
                                t.attempts == 1 ? "" : "s", format_duration(since(t.failing_since, input.now)));
         }
         lines.emplace_back(utf8_prefix(line, k_max_target_line));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check/check.hpp"
+#include "check/describe.hpp"
 #include "common/exit_codes.hpp"
 #include "common/log.hpp"
 #include "common/termination_message.hpp"
@@ -72,7 +73,8 @@ struct WaitRun {
             case Change::reason:
                 log::info(change == Change::failing ? "target not ready" : "target not ready, new reason",
                           {{"target", status.target.name}, {"error", check::failure_name(status.last_failure)},
-                           {"reason", status.last_reason}, {"elapsed", elapsed}});
+                           {"reason", check::describe_failure({status.last_failure, status.last_reason})},
+                           {"elapsed", elapsed}});
                 break;
             case Change::ready:
                 log::info("target ready", {{"target", status.target.name}, {"elapsed", elapsed},

@@ -1,5 +1,7 @@
 #include "probe/check_state.hpp"
 
+#include "check/describe.hpp"
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -32,7 +34,7 @@ Transition CheckState::record(const check::CheckResult& result, TimePoint at) {
         if (successes_ >= policy_.success_threshold) next = Health::up;
     } else {
         ++failed_attempts_;
-        last_failure_reason_ = describe_failure(result);
+        last_failure_reason_ = check::describe_failure(result);
         ++failures_;
         successes_ = 0;
         if (failures_ >= policy_.failure_threshold) next = Health::down;
@@ -68,15 +70,6 @@ std::string CheckState::reason(TimePoint now) const {
                                policy_.failure_threshold);
     }
     return "ok";
-}
-
-std::string describe_failure(const check::CheckResult& result) {
-    std::string_view name = check::failure_name(result.failure);
-    if (result.reason.empty()) return std::string(name);
-    // "dns: no such name" is said by "...: no such name: ..." already.
-    std::string_view core = name.substr(name.rfind(": ") == std::string_view::npos ? 0 : name.rfind(": ") + 2);
-    if (result.reason.find(core) != std::string::npos) return result.reason;
-    return fmt::format("{}: {}", name, result.reason);
 }
 
 Duration next_attempt_delay(Duration interval, double random01) {

@@ -92,10 +92,6 @@ private:
     std::uint64_t failed_attempts_ = 0;
 };
 
-// The "[-]name failed: <reason>" text of a failed attempt: the checker's
-// reason, prefixed by the failure class when the reason does not say it.
-std::string describe_failure(const check::CheckResult& result);
-
 // Delay from one attempt's start to the next: the interval shortened by up to
 // 10% (never lengthened, so results are never further apart than
 // interval + timeout, the staleness bound). random01 is in [0, 1).

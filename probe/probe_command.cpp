@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "check/check.hpp"
+#include "check/describe.hpp"
 #include "common/exit_codes.hpp"
 #include "common/flags.hpp"
 #include "common/target.hpp"
@@ -147,7 +148,7 @@ int probe_main(const std::vector<std::string>& args) {
     for (std::size_t i = 0; i < targets.size(); ++i) {
         ProbeLine line{targets[i].name, results[i] && results[i]->ok(), {}};
         if (!results[i]) line.reason = fmt::format("timeout: no answer within {}", format_duration(options.timeout));
-        else if (!line.pass) line.reason = describe_failure(*results[i]);
+        else if (!line.pass) line.reason = check::describe_failure(*results[i]);
         healthy = healthy && line.pass;
         lines.push_back(std::move(line));
     }

@@ -276,7 +276,7 @@ class Lifecycle(WaitTestCase):
         self.assertEqual(r.returncode, 1)
         lines = self.read_termlog().splitlines()
         self.assertIn("2 of 3 targets not ready: timed out after", lines[0])
-        self.assertTrue(lines[1].startswith("[-] tcp://127.0.0.1:%d: connection refused" % closed), lines[1])
+        self.assertTrue(lines[1].startswith("[-] tcp://127.0.0.1:%d: connect 127.0.0.1:%d: connection refused" % (closed, closed)), lines[1])
         self.assertIn("attempts", lines[1])
         self.assertTrue(lines[2].startswith("[-] file:///nonexistent/ready: file missing"), lines[2])
         self.assertTrue(lines[3].startswith("[+] " + dep.url), lines[3])

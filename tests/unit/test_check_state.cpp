@@ -139,18 +139,6 @@ TEST_CASE("thresholds below 1 are treated as 1", "[check_state]") {
     CHECK(s.state.health() == Health::down);
 }
 
-TEST_CASE("describe_failure names the failure class once", "[check_state]") {
-    std::string name(check::failure_name(check::Failure::connection_refused));
-    CHECK(describe_failure({check::Failure::connection_refused, "connect 10.0.0.1:5432: " + name, Duration{1}}) ==
-          "connect 10.0.0.1:5432: " + name);
-    CHECK(describe_failure({check::Failure::connection_refused, "connect 10.0.0.1:5432", Duration{1}}) ==
-          name + ": connect 10.0.0.1:5432");
-    CHECK(describe_failure({check::Failure::connection_refused, "", Duration{1}}) == name);
-    std::string dns(check::failure_name(check::Failure::dns_no_such_name));  // "dns: no such name"
-    std::string core = dns.substr(dns.rfind(": ") + 2);
-    CHECK(describe_failure({check::Failure::dns_no_such_name, "dns A db: " + core, Duration{1}}) == "dns A db: " + core);
-}
-
 TEST_CASE("jitter only shortens the interval, by at most 10%, and clamps its input", "[check_state]") {
     CHECK(next_attempt_delay(10s, 0.0) == 10s);
     CHECK(next_attempt_delay(10s, 0.5) == 9500ms);

@@ -85,6 +85,8 @@ TEST_CASE("history: save and load through a real directory") {
     std::vector<RunRecord> records = {{1, 2, 3, 4, "exit 1"}};
     CHECK_FALSE(save_history(dir, records).has_value());
     CHECK(load_history(dir) == records);
-    CHECK(save_history(dir + "/missing", records).has_value());
+    CHECK_FALSE(save_history(dir + "/new", records).has_value());  // one level is made on first use
+    CHECK(load_history(dir + "/new") == records);
+    CHECK_THAT(*save_history(dir + "/missing/deeper", records), Catch::Contains("mkdir"));
     std::filesystem::remove_all(dir);
 }
