@@ -22,7 +22,7 @@ Commands:
   wait TARGET... [-- CMD ARGS...]  gate: wait until dependencies are ready (init container)
   probe TARGET...                  probe: one check of each target, for exec probes
   serve --config FILE              probe: /startupz /livez /readyz /metrics endpoint
-  config check FILE                validate a serve/wait config file
+  config check FILE                validate a serve config file
   run [OPTIONS] -- CMD ARGS...     sidecar: run CMD as PID 1, record why it died
   install DIR                      copy this binary into DIR (an emptyDir)
 
