@@ -42,7 +42,7 @@ constexpr const char* k_probe_help = R"(Usage: healthgate probe [FLAGS] TARGET..
 An exec probe: one attempt at each TARGET, all in parallel under one deadline.
 Prints one line per target, in the style of the apiserver's /readyz?verbose:
   [+]http://127.0.0.1:8080/healthz ok
-  [-]tcp://127.0.0.1:5432 failed: connection refused: connect 127.0.0.1:5432: connection refused
+  [-]tcp://127.0.0.1:5432 failed: connect 127.0.0.1:5432: connection refused
 The kubelet shows this output in the pod's events (kubectl describe pod):
   Warning  Unhealthy  ...  Liveness probe failed: [-]tcp://127.0.0.1:5432 failed: ...
 Output stays under 10 KiB (the kubelet keeps the first 10 KiB).
