@@ -59,13 +59,15 @@ struct CheckerOptions {
     std::string hosts_path = "/etc/hosts";
 };
 
-// Owns what checks share: the c-ares channel (name lookups with the pod's
+// Owns what checks share: the c-ares channel, started on first use (name lookups with the pod's
 // nameservers, search list and ndots) and lazily created TLS contexts.
 class Checker {
 public:
     virtual ~Checker() = default;
 
-    // Errors: unreadable/invalid resolv.conf (names file:line), c-ares init failure.
+    // Errors: unreadable/invalid resolv.conf (names file:line). The c-ares
+    // channel starts at the first lookup that needs DNS; if it cannot, that
+    // check fails (Failure::other) with the reason.
     static Expected<std::unique_ptr<Checker>> create(boost::asio::io_context& io, const CheckerOptions& options);
 
     // One attempt. Never takes longer than `timeout` (plus scheduling slack):

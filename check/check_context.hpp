@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
@@ -12,6 +13,7 @@
 #include "check/hosts_file.hpp"
 #include "check/resolver.hpp"
 #include "check/tls_context.hpp"
+#include "common/expected.hpp"
 #include "common/target.hpp"
 
 namespace healthgate::check {
@@ -28,9 +30,28 @@ private:
     std::unordered_map<std::string, BodyRegex> compiled_;
 };
 
+// The c-ares channel, started by the first lookup that needs one: most exec
+// probes name IP literals, and they run in every pod every period, so they
+// should not pay for c-ares' start. resolv.conf itself is parsed eagerly (by
+// Checker::create), so a bad file is still a usage error at start.
+class LazyResolver {
+public:
+    LazyResolver(boost::asio::io_context& io, ResolvConf conf) : io_(io), conf_(std::move(conf)) {}
+    const ResolvConf& conf() const { return conf_; }
+    // The resolver, started now if need be; error: c-ares could not start
+    // (tried again on the next lookup).
+    Expected<Resolver*> get();
+    bool started() const { return resolver_ != nullptr; }
+
+private:
+    boost::asio::io_context& io_;
+    ResolvConf conf_;
+    std::unique_ptr<Resolver> resolver_;
+};
+
 struct CheckContext {
     boost::asio::io_context& io;
-    Resolver& resolver;
+    LazyResolver& resolver;
     HostsFile& hosts;
     TlsContexts& tls;
     RegexCache& regexes;

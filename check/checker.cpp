@@ -61,13 +61,21 @@ boost::asio::awaitable<CheckResult> check_tcp(CheckContext& ctx, const Target& t
     co_return CheckResult{};  // the stream closes here: a completed connect is the whole check
 }
 
+Expected<Resolver*> LazyResolver::get() {
+    if (!resolver_) {
+        auto created = Resolver::create(io_, conf_);
+        if (!created) return make_error(created.error());
+        resolver_ = std::move(*created);
+    }
+    return resolver_.get();
+}
+
 namespace {
 
 class CheckerImpl final : public Checker {
 public:
-    CheckerImpl(boost::asio::io_context& io, std::unique_ptr<Resolver> resolver, const std::string& hosts_path)
-        : io_(io), resolver_(std::move(resolver)), hosts_(hosts_path),
-          context_{io_, *resolver_, hosts_, tls_, regexes_} {}
+    CheckerImpl(boost::asio::io_context& io, ResolvConf conf, const std::string& hosts_path)
+        : io_(io), resolver_(io, std::move(conf)), hosts_(hosts_path), context_{io_, resolver_, hosts_, tls_, regexes_} {}
 
     boost::asio::awaitable<CheckResult> run(const Target& target, Duration timeout) override {
         auto start = Clock::now();
@@ -90,11 +98,11 @@ public:
         co_return result;
     }
 
-    std::string resolver_summary() const override { return check::resolver_summary(resolver_->conf()); }
+    std::string resolver_summary() const override { return check::resolver_summary(resolver_.conf()); }
 
 private:
     boost::asio::io_context& io_;
-    std::unique_ptr<Resolver> resolver_;
+    LazyResolver resolver_;
     HostsFile hosts_;
     TlsContexts tls_;
     RegexCache regexes_;
@@ -106,9 +114,7 @@ private:
 Expected<std::unique_ptr<Checker>> Checker::create(boost::asio::io_context& io, const CheckerOptions& options) {
     auto conf = load_resolv_conf(options.resolv_conf_path);
     if (!conf) return make_error(conf.error());
-    auto resolver = Resolver::create(io, std::move(*conf));
-    if (!resolver) return make_error(resolver.error());
-    return std::unique_ptr<Checker>(std::make_unique<CheckerImpl>(io, std::move(*resolver), options.hosts_path));
+    return std::unique_ptr<Checker>(std::make_unique<CheckerImpl>(io, std::move(*conf), options.hosts_path));
 }
 
 }  // namespace healthgate::check

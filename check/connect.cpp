@@ -120,7 +120,12 @@ asio::awaitable<ResolveOutcome> resolve_endpoints(CheckContext& ctx, const std::
     }
     if (addresses.empty()) {
         auto start = Clock::now();
-        Resolver::HostAnswer answer = co_await ctx.resolver.search_host(host, deadline);
+        auto resolver = ctx.resolver.get();
+        if (!resolver) {
+            out.failure = CheckResult{Failure::other, fmt::format("dns lookup of {}: {}", host, resolver.error()), {}};
+            co_return out;
+        }
+        Resolver::HostAnswer answer = co_await (*resolver)->search_host(host, deadline);
         for (const auto* part : {&answer.a, &answer.aaaa}) {
             if (*part && (*part)->ok()) {
                 addresses.insert(addresses.end(), (*part)->addresses.begin(), (*part)->addresses.end());

@@ -35,7 +35,9 @@ boost::asio::awaitable<CheckResult> check_dns(CheckContext& ctx, const Target& t
     const ResolvConf& conf = ctx.resolver.conf();
     std::string what = fmt::format("dns {} {}", record_type_name(options.type), target.host);
     auto start = Clock::now();
-    std::optional<DnsAnswer> answer = co_await ctx.resolver.search(target.host, options.type, deadline);
+    auto resolver = ctx.resolver.get();
+    if (!resolver) co_return CheckResult{Failure::other, fmt::format("{}: {}", what, resolver.error()), {}};
+    std::optional<DnsAnswer> answer = co_await (*resolver)->search(target.host, options.type, deadline);
     CheckResult result;
     if (!answer) {
         result.failure = Failure::dns_server_unreachable;

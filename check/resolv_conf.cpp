@@ -4,9 +4,11 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/text.hpp"
 
@@ -170,18 +172,34 @@ Expected<ResolvConf> parse_resolv_conf(std::string_view text, std::string_view o
 }
 
 Expected<ResolvConf> load_resolv_conf(const std::string& path) {
-    std::FILE* file = std::fopen(path.c_str(), "re");
-    if (!file) {
+    // open/fstat/read into a buffer the size of the file: the exec probe loads
+    // this on every start, and a zero-filled 64 KiB buffer cost more than the parse.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT) return parse_resolv_conf("", path);
         return make_error(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
     }
-    std::string text(k_max_file_bytes, '\0');
-    std::size_t n = std::fread(text.data(), 1, text.size(), file);
-    bool failed = std::ferror(file) != 0;
-    int saved = errno;
-    std::fclose(file);
-    if (failed) return make_error(fmt::format("cannot read {}: {}", path, std::strerror(saved)));
-    text.resize(n);
+    struct stat st {};
+    std::string text;
+    int failure = 0;
+    if (::fstat(fd, &st) != 0) failure = errno;
+    // Files that report size 0 (procfs-like) still get read, in small steps.
+    std::size_t want = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 512;
+    want = std::min(want, k_max_file_bytes);
+    while (failure == 0 && text.size() < k_max_file_bytes) {
+        std::size_t used = text.size();
+        text.resize(std::min(std::max(used + want, used + 512), k_max_file_bytes));
+        ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+        if (n < 0 && errno == EINTR) {
+            text.resize(used);
+            continue;
+        }
+        if (n < 0) failure = errno;
+        text.resize(used + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        if (n <= 0) break;
+    }
+    ::close(fd);
+    if (failure != 0) return make_error(fmt::format("cannot read {}: {}", path, std::strerror(failure)));
     return parse_resolv_conf(text, path);
 }
 

@@ -125,6 +125,23 @@ TEST_CASE("Checker::create: resolv.conf errors name file:line; resolver summary"
             "nameservers 10.96.0.10:53; search a.svc.cluster.local svc.cluster.local cluster.local; ndots 5");
 }
 
+TEST_CASE("the c-ares channel starts on the first lookup, once", "[checker]") {
+    asio::io_context io;
+    ResolvConf conf;
+    conf.nameservers = {{"127.0.0.1", 53}};
+    conf.ndots = 4;
+    LazyResolver lazy(io, conf);
+    REQUIRE_FALSE(lazy.started());
+    REQUIRE(lazy.conf().ndots == 4);
+    auto first = lazy.get();
+    REQUIRE(first.ok());
+    REQUIRE(lazy.started());
+    REQUIRE((*first)->conf().ndots == 4);
+    auto second = lazy.get();
+    REQUIRE(second.ok());
+    REQUIRE(*second == *first);
+}
+
 TEST_CASE("tcp: refused, accepted, unanswered", "[checker][tcp]") {
     Fixture f;
     std::uint16_t closed = closed_tcp_port(f.io);

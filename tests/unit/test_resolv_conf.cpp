@@ -68,6 +68,21 @@ TEST_CASE("resolv.conf is read from the given path", "[resolv_conf]") {
     REQUIRE_FALSE(load_resolv_conf(dir.path()).ok());
 }
 
+TEST_CASE("resolv.conf is read whole, past any read size", "[resolv_conf]") {
+    healthgate::test::TempDir dir;
+    std::string text;
+    while (text.size() < 20000) text += "# a long comment line, so the nameserver comes after many reads\n";
+    text += "nameserver 10.96.0.10\noptions ndots:3";  // no final newline
+    auto conf = load_resolv_conf(dir.write("long.conf", text));
+    REQUIRE(conf.ok());
+    REQUIRE(conf->nameservers == std::vector<Nameserver>{{"10.96.0.10", 53}});
+    REQUIRE(conf->ndots == 3);
+
+    auto empty = load_resolv_conf(dir.write("empty.conf", ""));
+    REQUIRE(empty.ok());
+    REQUIRE(empty->nameservers == std::vector<Nameserver>{{"127.0.0.1", 53}});
+}
+
 TEST_CASE("resolv.conf nameservers: IPv4, IPv6, the port extension, at most 3", "[resolv_conf]") {
     ResolvConf conf = parse_ok(
         "nameserver 127.0.0.1:5353\n"
