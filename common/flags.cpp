@@ -55,6 +55,43 @@ Expected<ParsedArgs> parse_flags(const std::vector<std::string>& args, const std
     return parsed;
 }
 
+std::function<std::optional<std::string>(std::string_view)> set_duration(Duration& out, bool allow_zero) {
+    return [&out, allow_zero](std::string_view value) -> std::optional<std::string> {
+        auto d = parse_duration(value);
+        if (!d) return d.error();
+        if (d->count() < 0 || (!allow_zero && d->count() == 0)) return std::string("must be positive");
+        out = *d;
+        return std::nullopt;
+    };
+}
+
+std::function<std::optional<std::string>(std::string_view)> set_path(std::string& out) {
+    return [&out](std::string_view value) -> std::optional<std::string> {
+        if (value.empty()) return std::string("empty path");
+        out = std::string(value);
+        return std::nullopt;
+    };
+}
+
+std::vector<FlagSpec> log_flags(log::Format& format, log::Level& level) {
+    return {
+        {"log-format", true, "HEALTHGATE_LOG_FORMAT",
+         [&format](std::string_view value) -> std::optional<std::string> {
+             auto f = log::parse_format(value);
+             if (!f) return f.error();
+             format = *f;
+             return std::nullopt;
+         }},
+        {"log-level", true, "HEALTHGATE_LOG_LEVEL",
+         [&level](std::string_view value) -> std::optional<std::string> {
+             auto l = log::parse_level(value);
+             if (!l) return l.error();
+             level = *l;
+             return std::nullopt;
+         }},
+    };
+}
+
 std::vector<FlagValue> env_flags(const std::vector<FlagSpec>& specs) {
     std::vector<FlagValue> values;
     for (const FlagSpec& spec : specs) {

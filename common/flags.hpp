@@ -10,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/duration.hpp"
 #include "common/expected.hpp"
+#include "common/log.hpp"
 
 namespace healthgate {
 
@@ -35,6 +37,14 @@ struct ParsedArgs {
     bool has_command = false;
     bool help = false;                   // -h / --help seen
 };
+
+// Setters shared by the commands' flag tables.
+std::function<std::optional<std::string>(std::string_view)> set_duration(Duration& out, bool allow_zero);
+std::function<std::optional<std::string>(std::string_view)> set_path(std::string& out);
+
+// --log-format and --log-level (HEALTHGATE_LOG_FORMAT, HEALTHGATE_LOG_LEVEL),
+// the same for every command.
+std::vector<FlagSpec> log_flags(log::Format& format, log::Level& level);
 
 // `command` names the subcommand in errors ("healthgate wait: unknown flag --x").
 Expected<ParsedArgs> parse_flags(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs,

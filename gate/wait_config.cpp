@@ -62,15 +62,7 @@ Exit codes:
 namespace {
 
 std::vector<FlagSpec> wait_flags(WaitConfig& config, std::optional<std::string>& config_file) {
-    auto duration_into = [](Duration& out, bool allow_zero) {
-        return [&out, allow_zero](std::string_view value) -> std::optional<std::string> {
-            auto d = parse_duration(value);
-            if (!d) return d.error();
-            if (d->count() < 0 || (!allow_zero && d->count() == 0)) return std::string("must be positive");
-            out = *d;
-            return std::nullopt;
-        };
-    };
+    auto duration_into = set_duration;
     auto number_into = [](double& out) {
         return [&out](std::string_view value) -> std::optional<std::string> {
             try {
@@ -85,14 +77,7 @@ std::vector<FlagSpec> wait_flags(WaitConfig& config, std::optional<std::string>&
             return fmt::format("expected a number, got \"{}\"", value);
         };
     };
-    auto string_into = [](std::string& out) {
-        return [&out](std::string_view value) -> std::optional<std::string> {
-            if (value.empty()) return std::string("empty value");
-            out = std::string(value);
-            return std::nullopt;
-        };
-    };
-    return {
+    std::vector<FlagSpec> specs = {
         {"timeout", true, "HEALTHGATE_TIMEOUT", duration_into(config.timeout, true)},
         {"attempt-timeout", true, "HEALTHGATE_ATTEMPT_TIMEOUT", duration_into(config.attempt_timeout, false)},
         {"backoff-initial", true, "HEALTHGATE_BACKOFF_INITIAL", duration_into(config.backoff.initial, false)},
@@ -100,24 +85,10 @@ std::vector<FlagSpec> wait_flags(WaitConfig& config, std::optional<std::string>&
         {"backoff-max", true, "HEALTHGATE_BACKOFF_MAX", duration_into(config.backoff.max, false)},
         {"jitter", true, "HEALTHGATE_JITTER", number_into(config.backoff.jitter)},
         {"summary-interval", true, "HEALTHGATE_SUMMARY_INTERVAL", duration_into(config.summary_interval, true)},
-        {"resolv-conf", true, "HEALTHGATE_RESOLV_CONF", string_into(config.resolv_conf)},
+        {"resolv-conf", true, "HEALTHGATE_RESOLV_CONF", set_path(config.resolv_conf)},
         {"termination-log", true, "HEALTHGATE_TERMINATION_LOG",
          [&config](std::string_view value) -> std::optional<std::string> {
              config.termination_log = std::string(value);
-             return std::nullopt;
-         }},
-        {"log-format", true, "HEALTHGATE_LOG_FORMAT",
-         [&config](std::string_view value) -> std::optional<std::string> {
-             auto f = log::parse_format(value);
-             if (!f) return f.error();
-             config.log_format = *f;
-             return std::nullopt;
-         }},
-        {"log-level", true, "HEALTHGATE_LOG_LEVEL",
-         [&config](std::string_view value) -> std::optional<std::string> {
-             auto l = log::parse_level(value);
-             if (!l) return l.error();
-             config.log_level = *l;
              return std::nullopt;
          }},
         {"config", true, "HEALTHGATE_CONFIG",
@@ -126,6 +97,8 @@ std::vector<FlagSpec> wait_flags(WaitConfig& config, std::optional<std::string>&
              return std::nullopt;
          }},
     };
+    for (FlagSpec& spec : log_flags(config.log_format, config.log_level)) specs.push_back(std::move(spec));
+    return specs;
 }
 
 // YAML keys are the flag names with '_' for '-'; `backoff:` may also be a

@@ -495,20 +495,12 @@ std::optional<std::string> add_flag_targets(const FlagValue& flag, FlagTargets w
 }
 
 std::vector<FlagSpec> serve_flags(ServeConfig& config) {
-    auto duration_into = [](Duration& out, bool allow_zero) {
-        return [&out, allow_zero](std::string_view value) -> std::optional<std::string> {
-            auto d = parse_duration(value);
-            if (!d) return d.error();
-            if (d->count() < 0 || (!allow_zero && d->count() == 0)) return std::string("must be positive");
-            out = *d;
-            return std::nullopt;
-        };
-    };
+    auto duration_into = set_duration;
     auto threshold_into = [](int& out) {
         return [&out](std::string_view value) { return parse_threshold(value, out); };
     };
     auto no_apply = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };  // handled by the loader
-    return {
+    std::vector<FlagSpec> specs = {
         {"config", true, "HEALTHGATE_CONFIG", no_apply},
         {"listen", true, "HEALTHGATE_LISTEN",
          [&config](std::string_view value) -> std::optional<std::string> {
@@ -527,27 +519,10 @@ std::vector<FlagSpec> serve_flags(ServeConfig& config) {
         {"timeout", true, "HEALTHGATE_CHECK_TIMEOUT", duration_into(config.defaults.timeout, false)},
         {"failure-threshold", true, "HEALTHGATE_FAILURE_THRESHOLD", threshold_into(config.defaults.failure_threshold)},
         {"success-threshold", true, "HEALTHGATE_SUCCESS_THRESHOLD", threshold_into(config.defaults.success_threshold)},
-        {"resolv-conf", true, "HEALTHGATE_RESOLV_CONF",
-         [&config](std::string_view value) -> std::optional<std::string> {
-             if (value.empty()) return std::string("empty path");
-             config.resolv_conf = std::string(value);
-             return std::nullopt;
-         }},
-        {"log-format", true, "HEALTHGATE_LOG_FORMAT",
-         [&config](std::string_view value) -> std::optional<std::string> {
-             auto f = log::parse_format(value);
-             if (!f) return f.error();
-             config.log_format = *f;
-             return std::nullopt;
-         }},
-        {"log-level", true, "HEALTHGATE_LOG_LEVEL",
-         [&config](std::string_view value) -> std::optional<std::string> {
-             auto l = log::parse_level(value);
-             if (!l) return l.error();
-             config.log_level = *l;
-             return std::nullopt;
-         }},
+        {"resolv-conf", true, "HEALTHGATE_RESOLV_CONF", set_path(config.resolv_conf)},
     };
+    for (FlagSpec& spec : log_flags(config.log_format, config.log_level)) specs.push_back(std::move(spec));
+    return specs;
 }
 
 ServeConfig empty_config() {

@@ -88,7 +88,7 @@ std::vector<FlagSpec> run_flags(RunOptions& options) {
             return std::nullopt;
         };
     };
-    return {
+    std::vector<FlagSpec> specs = {
         {"termination-log", true, "HEALTHGATE_TERMINATION_LOG",
          [&options](std::string_view value) -> std::optional<std::string> {
              options.termination_log = std::string(value);
@@ -124,21 +124,9 @@ std::vector<FlagSpec> run_flags(RunOptions& options) {
              options.cgroup = std::string(value);
              return std::nullopt;
          }},
-        {"log-format", true, "HEALTHGATE_LOG_FORMAT",
-         [&options](std::string_view value) -> std::optional<std::string> {
-             auto f = log::parse_format(value);
-             if (!f) return f.error();
-             options.log_format = *f;
-             return std::nullopt;
-         }},
-        {"log-level", true, "HEALTHGATE_LOG_LEVEL",
-         [&options](std::string_view value) -> std::optional<std::string> {
-             auto l = log::parse_level(value);
-             if (!l) return l.error();
-             options.log_level = *l;
-             return std::nullopt;
-         }},
     };
+    for (FlagSpec& spec : log_flags(options.log_format, options.log_level)) specs.push_back(std::move(spec));
+    return specs;
 }
 
 }  // namespace
