@@ -32,6 +32,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import healthgate_binary, log, need  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -41,20 +44,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))
 MIB = 1024.0
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
-def need(tool, package):
-    path = shutil.which(tool)
-    if not path:
-        sys.exit("bench: %s not found (apt-get install -y %s)" % (tool, package))
-    return path
-
-
-HG = os.path.abspath(os.environ.get("HEALTHGATE_BIN") or os.path.join(ROOT, "build", "healthgate"))
-if not os.access(HG, os.X_OK):
-    sys.exit("bench: healthgate binary not found at %s (build it or set HEALTHGATE_BIN)" % HG)
+HG = healthgate_binary()
 NGINX = need("nginx", "nginx-light")
 WRK = need("wrk", "wrk")
 HYPERFINE = need("hyperfine", "hyperfine")

@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import healthgate_binary, log, need  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -39,20 +42,9 @@ RSS_S = float(os.environ.get("BENCH_RSS_SECONDS", "8"))
 MIB = 1024 * 1024
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
-def need(tool, package):
-    path = shutil.which(tool)
-    if not path:
-        sys.exit(f"bench: {tool} not found (apt-get install -y {package})")
-    return path
-
-
-HG = os.path.abspath(os.environ.get("HEALTHGATE_BIN") or os.path.join(ROOT, "build", "healthgate"))
-if not os.access(HG, os.X_OK):
-    sys.exit(f"bench: healthgate binary not found at {HG} (build it or set HEALTHGATE_BIN)")
+HG = healthgate_binary()
 TINI = "/usr/bin/tini-static" if os.access("/usr/bin/tini-static", os.X_OK) else need("tini-static", "tini")
 HYPERFINE = need("hyperfine", "hyperfine")
 WORK = tempfile.mkdtemp(prefix="hg-bench-run-")

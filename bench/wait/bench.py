@@ -22,6 +22,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import healthgate_binary, log, need  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "blackbox"))
@@ -35,20 +38,9 @@ CPU_S = float(os.environ.get("BENCH_CPU_SECONDS", "10"))
 MIB = 1024 * 1024
 
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
-def need(tool, package):
-    path = shutil.which(tool)
-    if not path:
-        sys.exit("bench: %s not found (apt-get install -y %s)" % (tool, package))
-    return path
-
-
-HG = os.path.abspath(os.environ.get("HEALTHGATE_BIN") or os.path.join(ROOT, "build", "healthgate"))
-if not os.access(HG, os.X_OK):
-    sys.exit("bench: healthgate binary not found at %s (build it or set HEALTHGATE_BIN)" % HG)
+HG = healthgate_binary()
 NC = shutil.which("nc.openbsd") or need("nc", "netcat-openbsd")
 STRACE = need("strace", "strace")
 TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else sys.exit("bench: /usr/bin/time not found (apt-get install -y time)")

@@ -5,20 +5,10 @@
 #include <unistd.h>
 
 #include "gate/wait_config.hpp"
+#include "temp_file.hpp"
 
 using namespace healthgate;
 using namespace healthgate::gate;
-
-namespace {
-std::string write_temp(const std::string& content) {
-    char path[] = "/tmp/hg-wait-XXXXXX";
-    int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    std::ofstream(path) << content;
-    return path;
-}
-}  // namespace
 
 TEST_CASE("wait flags, targets and the command after --", "[wait-config]") {
     auto config = load_wait_config({"tcp://db:5432", "--timeout", "30s", "--backoff-max=1s", "http://api/",
@@ -31,7 +21,7 @@ TEST_CASE("wait flags, targets and the command after --", "[wait-config]") {
 }
 
 TEST_CASE("file < env < flags, targets combined", "[wait-config]") {
-    std::string path = write_temp(
+    std::string path = write_temp_file(
         "timeout: 1m\n"
         "attempt_timeout: 2s\n"
         "backoff: {initial: 50ms, factor: 2, max: 5s}\n"
@@ -68,14 +58,14 @@ TEST_CASE("wait config errors are one line naming the value", "[wait-config]") {
     CHECK_THAT(load_wait_config({}).error(), Catch::Contains("HEALTHGATE_TARGETS") && Catch::Contains("missing port"));
     ::unsetenv("HEALTHGATE_TARGETS");
 
-    std::string path = write_temp("timeout: 1m\nbogus: 1\n");
+    std::string path = write_temp_file("timeout: 1m\nbogus: 1\n");
     CHECK_THAT(load_wait_config({"--config", path, "tcp://a:1"}).error(),
                Catch::Contains(path + ":2:") && Catch::Contains("bogus"));
     std::remove(path.c_str());
-    path = write_temp("targets:\n  - tcp://a:1\n  - url: http://x/\n    body_regex: \"(\"\n");
+    path = write_temp_file("targets:\n  - tcp://a:1\n  - url: http://x/\n    body_regex: \"(\"\n");
     CHECK_THAT(load_wait_config({"--config", path}).error(), Catch::Contains(path + ":4:"));
     std::remove(path.c_str());
-    path = write_temp("backoff:\n  initial: 1s\n  speed: 3\n");
+    path = write_temp_file("backoff:\n  initial: 1s\n  speed: 3\n");
     CHECK_THAT(load_wait_config({"--config", path, "tcp://a:1"}).error(),
                Catch::Contains(path + ":3:") && Catch::Contains("backoff.speed"));
     std::remove(path.c_str());

@@ -4,22 +4,12 @@
 #include <unistd.h>
 
 #include "common/yaml_config.hpp"
+#include "temp_file.hpp"
 
 using namespace healthgate;
 
-namespace {
-std::string write_temp(const std::string& content) {
-    char path[] = "/tmp/hg-yaml-XXXXXX";
-    int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    std::ofstream(path) << content;
-    return path;
-}
-}  // namespace
-
 TEST_CASE("yaml targets: URL strings and maps with options", "[yaml]") {
-    std::string path = write_temp(
+    std::string path = write_temp_file(
         "targets:\n"
         "  - tcp://db:5432\n"
         "  - url: http://api/healthz\n"
@@ -38,7 +28,7 @@ TEST_CASE("yaml targets: URL strings and maps with options", "[yaml]") {
 }
 
 TEST_CASE("yaml errors carry file:line", "[yaml]") {
-    std::string path = write_temp(
+    std::string path = write_temp_file(
         "targets:\n"
         "  - tcp://db:5432\n"
         "  - url: http://api/healthz\n"
@@ -50,14 +40,14 @@ TEST_CASE("yaml errors carry file:line", "[yaml]") {
     CHECK_THAT(bad.error(), Catch::StartsWith(path + ":4: ") && Catch::Contains("status"));
     std::remove(path.c_str());
 
-    std::string broken = write_temp("targets: [tcp://a:1\n  x: :\n");
+    std::string broken = write_temp_file("targets: [tcp://a:1\n  x: :\n");
     auto syntax = load_yaml_file(broken);
     REQUIRE_FALSE(syntax.ok());
     CHECK_THAT(syntax.error(), Catch::StartsWith(broken + ":") && Catch::Contains("YAML syntax error"));
     std::remove(broken.c_str());
 
     CHECK_THAT(load_yaml_file("/nonexistent.yaml").error(), Catch::Contains("cannot open"));
-    std::string list = write_temp("- a\n- b\n");
+    std::string list = write_temp_file("- a\n- b\n");
     CHECK_THAT(load_yaml_file(list).error(), Catch::Contains(":1: expected a map"));
     std::remove(list.c_str());
 }
