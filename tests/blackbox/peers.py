@@ -341,6 +341,24 @@ class _ThreadPeer(_Peer):
         self._threads.append(t)
         t.start()
 
+    def _accept_and_close(self, s):
+        """Marks the listener up, then accepts and closes connections, counting
+        them, until stop(). Used by the peers that only need to be connectable."""
+        s.settimeout(0.05)
+        self.listened_at = time.monotonic()
+        self.listening.set()
+        while not self._stop.is_set():
+            try:
+                c, _ = s.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            with self._lock:
+                self.connections += 1
+            c.close()
+        s.close()
+
     def _join(self):
         for t in self._threads:
             if t is not threading.current_thread():
@@ -384,21 +402,8 @@ class TcpListener(_ThreadPeer):
         except OSError as e:
             self.error = e
             return
-        s.settimeout(0.05)
         self._sock = s
-        self.listened_at = time.monotonic()
-        self.listening.set()
-        while not self._stop.is_set():
-            try:
-                c, _ = s.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            with self._lock:
-                self.connections += 1
-            c.close()
-        s.close()
+        self._accept_and_close(s)
 
     def stop(self):
         self._stop.set()
@@ -539,20 +544,7 @@ class UnixListener(_ThreadPeer):
         except OSError as e:
             self.error = e
             return
-        s.settimeout(0.05)
-        self.listened_at = time.monotonic()
-        self.listening.set()
-        while not self._stop.is_set():
-            try:
-                c, _ = s.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            with self._lock:
-                self.connections += 1
-            c.close()
-        s.close()
+        self._accept_and_close(s)
 
     def stop(self):
         self._stop.set()

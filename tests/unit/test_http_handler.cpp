@@ -1,26 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include "probe/http_handler.hpp"
+#include "probe_fixtures.hpp"
 
 using namespace healthgate;
 using namespace healthgate::probe;
 using namespace std::chrono_literals;
+using namespace probe_fixtures;
 
 namespace {
-
-const TimePoint k_t0 = TimePoint{} + 1h;
-
-check::CheckResult ok() { return {check::Failure::none, "", Duration{2}}; }
-check::CheckResult refused() { return {check::Failure::connection_refused, "connect 10.0.0.5:5432: refused", Duration{1}}; }
-
-CheckEntry entry(const std::string& name, std::initializer_list<ProbeKind> kinds) {
-    CheckConfig config;
-    config.name = name;
-    config.target = *parse_target("tcp://127.0.0.1:1");
-    config.policy = CheckPolicy{1000ms, 500ms, 1, 1};
-    for (ProbeKind kind : kinds) config.probes[static_cast<int>(kind)] = true;
-    return CheckEntry{config, CheckState(config.policy, k_t0)};
-}
 
 // A pod: app (liveness+readiness) up, db (readiness) down; container "worker" with q up.
 struct Pod {
