@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/startup.hpp"
 #include "common/exit_codes.hpp"
 #include "gate/wait_command.hpp"
 #include "probe/probe_command.hpp"
@@ -39,6 +40,7 @@ config error; 126/127 command not executable/not found; 128+N stopped by signal 
 }  // namespace
 
 int main(int argc, char** argv) {
+    healthgate::cli::g_main_started = true;
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         std::fputs(k_usage, args.empty() ? stderr : stdout);
