@@ -57,7 +57,16 @@ struct CheckerOptions {
     std::string resolv_conf_path = "/etc/resolv.conf";
     // Consulted for tcp:// and http(s):// hosts, not for dns:// targets.
     std::string hosts_path = "/etc/hosts";
+    // false when the caller knows no name will be looked up (every target is
+    // an IP literal or a local path, see needs_name_lookup): resolv.conf is then
+    // not read at all and the glibc defaults stand in, as for a missing file.
+    // The exec probe uses this to skip a file read on every run.
+    bool names_needed = true;
 };
+
+// Whether checking `target` may look up a name (a dns:// target, or a
+// tcp/http(s) host that is not an IP literal).
+bool needs_name_lookup(const Target& target);
 
 // Owns what checks share: the c-ares channel, started on first use (name lookups with the pod's
 // nameservers, search list and ndots) and lazily created TLS contexts.

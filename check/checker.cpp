@@ -111,8 +111,21 @@ private:
 
 }  // namespace
 
+bool needs_name_lookup(const Target& target) {
+    switch (target.kind) {
+        case TargetKind::dns: return true;
+        case TargetKind::tcp:
+        case TargetKind::http:
+        case TargetKind::https: return !target.host_is_ip_literal();
+        case TargetKind::file:
+        case TargetKind::unix_socket: return false;
+    }
+    return true;
+}
+
 Expected<std::unique_ptr<Checker>> Checker::create(boost::asio::io_context& io, const CheckerOptions& options) {
-    auto conf = load_resolv_conf(options.resolv_conf_path);
+    auto conf = options.names_needed ? load_resolv_conf(options.resolv_conf_path)
+                                     : parse_resolv_conf("", options.resolv_conf_path);
     if (!conf) return make_error(conf.error());
     return std::unique_ptr<Checker>(std::make_unique<CheckerImpl>(io, std::move(*conf), options.hosts_path));
 }

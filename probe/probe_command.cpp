@@ -4,6 +4,7 @@
 // file, no thread: it runs every period in every pod, so it is kept cheap.
 #include "probe/probe_command.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -70,6 +71,7 @@ Exit codes:
 struct ProbeOptions {
     Duration timeout = k_default_timeout;
     std::string resolv_conf = "/etc/resolv.conf";
+    bool resolv_conf_given = false;  // by flag or env: then it is read (and checked) even if unused
 };
 
 std::vector<FlagSpec> probe_flags(ProbeOptions& options) {
@@ -86,6 +88,7 @@ std::vector<FlagSpec> probe_flags(ProbeOptions& options) {
          [&options](std::string_view value) -> std::optional<std::string> {
              if (value.empty()) return std::string("empty path");
              options.resolv_conf = std::string(value);
+             options.resolv_conf_given = true;
              return std::nullopt;
          }},
     };
@@ -120,7 +123,10 @@ int probe_main(const std::vector<std::string>& args) {
 
     // One thread, no locking: nothing else calls into asio (signals arrive through a pipe).
     asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
-    auto checker = check::Checker::create(io, check::CheckerOptions{options.resolv_conf});
+    check::CheckerOptions checker_options{options.resolv_conf};
+    checker_options.names_needed =
+        options.resolv_conf_given || std::any_of(targets.begin(), targets.end(), check::needs_name_lookup);
+    auto checker = check::Checker::create(io, checker_options);
     if (!checker) return usage_error("probe: " + checker.error());
 
     std::vector<std::optional<check::CheckResult>> results(targets.size());

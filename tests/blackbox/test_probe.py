@@ -147,6 +147,15 @@ class UsageErrors(unittest.TestCase):
         self.assert_usage(["--bogus", "tcp://127.0.0.1:1"], "unknown flag --bogus")
         self.assert_usage(["tcp://127.0.0.1:1"], "HEALTHGATE_PROBE_TIMEOUT", env={"HEALTHGATE_PROBE_TIMEOUT": "x"})
 
+    def test_an_explicit_resolver_config_is_checked_even_when_no_name_is_looked_up(self):
+        d = tempfile.mkdtemp(prefix="hg-probe-resolv-")
+        self.addCleanup(shutil.rmtree, d, True)
+        bad = os.path.join(d, "resolv.conf")
+        with open(bad, "w") as f:
+            f.write("nameserver 10.0.0.1\nnameserver nope\n")
+        self.assert_usage(["--resolv-conf", bad, "tcp://127.0.0.1:1"], bad + ":2:")
+        self.assert_usage(["tcp://127.0.0.1:1"], bad + ":2:", env={"HEALTHGATE_RESOLV_CONF": bad})
+
     def test_help(self):
         r = run(["probe", "--help"], timeout=10)
         self.assertEqual(r.returncode, 0)
@@ -177,6 +186,24 @@ class Footprint(unittest.TestCase):
             if "O_CREAT" in line or "creat(" in line or "mkdir(" in line or "unlink(" in line:
                 self.fail("probe created or removed a file: " + line)
         self.assertEqual(os.listdir(d), [])
+
+    @unittest.skipUnless(shutil.which("strace"), "strace not installed")
+    def test_resolv_conf_is_read_only_when_a_name_is_looked_up(self):
+        tcp = TcpListener()
+        self.addCleanup(tcp.stop)
+
+        def opened(*targets):
+            trace = os.path.join(tempfile.mkdtemp(prefix="hg-probe-trace-"), "trace")
+            self.addCleanup(shutil.rmtree, os.path.dirname(trace), True)
+            p = subprocess.run(["strace", "-qq", "-o", trace, "-e", "trace=open,openat", binary(), "probe"] + list(targets),
+                               capture_output=True, text=True, timeout=20)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(trace) as f:
+                return f.read()
+
+        # IP literals and local paths: nothing to look up, so nothing to read.
+        self.assertNotIn("resolv.conf", opened("tcp://127.0.0.1:%d" % tcp.port, "file://" + os.path.abspath(__file__)))
+        self.assertIn("/etc/resolv.conf", opened("tcp://localhost:%d" % tcp.port))
 
 
 if __name__ == "__main__":

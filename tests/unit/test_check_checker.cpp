@@ -125,6 +125,37 @@ TEST_CASE("Checker::create: resolv.conf errors name file:line; resolver summary"
             "nameservers 10.96.0.10:53; search a.svc.cluster.local svc.cluster.local cluster.local; ndots 5");
 }
 
+TEST_CASE("needs_name_lookup: dns targets and host names, not IP literals or paths", "[checker]") {
+    auto needs = [](const std::string& url) {
+        auto target = parse_target(url);
+        REQUIRE(target.ok());
+        return needs_name_lookup(*target);
+    };
+    REQUIRE(needs("dns://db.ns.svc.cluster.local"));
+    REQUIRE(needs("tcp://db:5432"));
+    REQUIRE(needs("tcp://localhost:5432"));
+    REQUIRE(needs("http://api.example.com/healthz"));
+    REQUIRE(needs("https://api:8443/"));
+    REQUIRE_FALSE(needs("tcp://10.0.0.1:5432"));
+    REQUIRE_FALSE(needs("http://127.0.0.1:8080/healthz"));
+    REQUIRE_FALSE(needs("https://[::1]:8443/"));
+    REQUIRE_FALSE(needs("file:///tmp/ready"));
+    REQUIRE_FALSE(needs("unix:///run/app.sock"));
+}
+
+TEST_CASE("Checker::create without names needed does not read resolv.conf", "[checker]") {
+    asio::io_context io;
+    TempDir dir;
+    auto bad = dir.write("resolv.conf", "nameserver nope\n");
+    CheckerOptions options{bad, "/etc/hosts"};
+    options.names_needed = false;
+    auto checker = Checker::create(io, options);
+    REQUIRE(checker.ok());
+    REQUIRE(contains((*checker)->resolver_summary(), "nameservers 127.0.0.1:53"));
+    options.names_needed = true;
+    REQUIRE_FALSE(Checker::create(io, options).ok());
+}
+
 TEST_CASE("the c-ares channel starts on the first lookup, once", "[checker]") {
     asio::io_context io;
     ResolvConf conf;
