@@ -13,20 +13,20 @@ CheckResult exchange_failure(const boost::system::error_code& ec, std::string_vi
                              Clock::time_point phase_start) {
     if (is_timeout(ec)) {
         return fail(Failure::read_timeout, fmt::format("read timed out after {} {} from {}",
-                                                       budget_text(in.deadline - phase_start), phase, in.peer));
+                                                       budget_text(in.deadline - phase_start), phase, in.peer()));
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
         return fail(Failure::connection_reset,
-                    fmt::format("{} closed the connection {} (is it an HTTP server?)", in.peer, phase));
+                    fmt::format("{} closed the connection {} (is it an HTTP server?)", in.peer(), phase));
     }
     if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
         ec == asio::error::connection_aborted) {
-        return fail(Failure::connection_reset, fmt::format("connection reset by {} {}", in.peer, phase));
+        return fail(Failure::connection_reset, fmt::format("connection reset by {} {}", in.peer(), phase));
     }
     if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-        return fail(Failure::http_protocol, fmt::format("malformed HTTP response from {}: {}", in.peer, ec.message()));
+        return fail(Failure::http_protocol, fmt::format("malformed HTTP response from {}: {}", in.peer(), ec.message()));
     }
-    return fail(Failure::other, fmt::format("{} {}: {}", in.peer, phase, ec.message()));
+    return fail(Failure::other, fmt::format("{} {}: {}", in.peer(), phase, ec.message()));
 }
 
 Request make_request(const Target& target, const std::string& host_header, const std::string& path) {
@@ -97,8 +97,7 @@ asio::awaitable<CheckResult> check_http(CheckContext& ctx, const Target& target,
         if (!connected.ok) co_return connected.failure;
         // Redirects go back to the address that answered.
         endpoints.assign(1, connected.endpoint);
-        std::string peer = format_endpoint(connected.endpoint);
-        HopInput in{target, origin, host_header, path, followed, regex, peer, deadline};
+        HopInput in{target, origin, host_header, path, followed, regex, endpoints.front(), deadline};
         // (Plain statements: GCC 12 mishandles co_await inside ?: and if-initializers.)
         Hop hop;
         if (https) {

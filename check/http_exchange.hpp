@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "check/check_context.hpp"
+#include "check/connect.hpp"
 #include "check/http_rules.hpp"
 
 namespace healthgate::check::http_exchange {
@@ -52,8 +53,12 @@ struct HopInput {
     const std::string& path;
     int followed;
     const BodyRegex* regex;
-    const std::string& peer;  // "10.0.0.1:8080", for messages
+    const boost::asio::ip::tcp::endpoint& peer_endpoint;
     Clock::time_point deadline;
+
+    // "10.0.0.1:8080", for messages: formatted only when one is written (the
+    // exec probe's healthy path never needs it).
+    std::string peer() const { return format_endpoint(peer_endpoint); }
 };
 
 inline CheckResult fail(Failure failure, std::string reason) { return CheckResult{failure, std::move(reason), {}}; }

@@ -29,7 +29,7 @@ asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const
     auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
     if (ec) {
         if (is_timeout(ec)) {
-            hop.result = fail(Failure::tls_handshake, fmt::format("TLS handshake with {} timed out after {}", in.peer,
+            hop.result = fail(Failure::tls_handshake, fmt::format("TLS handshake with {} timed out after {}", in.peer(),
                                                                   budget_text(in.deadline - start)));
         } else if (std::string why = options.insecure_skip_verify
                                          ? std::string()
@@ -39,10 +39,10 @@ asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const
         } else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
                    ec == asio::error::connection_reset) {
             hop.result = fail(Failure::tls_handshake,
-                              fmt::format("TLS handshake with {} failed: connection closed by the server", in.peer));
+                              fmt::format("TLS handshake with {} failed: connection closed by the server", in.peer()));
         } else {
             hop.result = fail(Failure::tls_handshake,
-                              fmt::format("TLS handshake with {} failed: {} (is it a TLS port?)", in.peer, ec.message()));
+                              fmt::format("TLS handshake with {} failed: {} (is it a TLS port?)", in.peer(), ec.message()));
         }
         co_return hop;
     }
