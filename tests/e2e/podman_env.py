@@ -170,8 +170,10 @@ class PodmanEnv:
 
     # --- running podman -----------------------------------------------------
     def podman(self, *args, check=True, timeout=120, input=None):
+        # In the work directory: with cgroup v1, conmon writes a file named
+        # "oom" into its working directory when a container is OOM-killed.
         result = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True,
-                                timeout=timeout, input=input)
+                                timeout=timeout, input=input, cwd=self.workdir)
         if check and result.returncode != 0:
             raise AssertionError(f"podman {' '.join(args)} exited {result.returncode}:\n"
                                  f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
@@ -186,7 +188,7 @@ class PodmanEnv:
 
     def popen(self, *args):
         """A podman command in the background (kube play blocks while init containers run)."""
-        return subprocess.Popen(["podman", *args], env=self.env, stdout=subprocess.PIPE,
+        return subprocess.Popen(["podman", *args], env=self.env, cwd=self.workdir, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
 
     # --- images -------------------------------------------------------------
