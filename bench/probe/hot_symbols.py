@@ -1,24 +1,29 @@
 #!/usr/bin/env python3
-"""Regenerates probe/hot-symbols.txt: the functions `healthgate probe` (and
-`serve`'s start and request path) execute, which the link lays out together
-(lld --symbol-ordering-file).
+"""Regenerates probe/hot-symbols.txt: the data and functions `healthgate
+probe` (and `serve`'s start and request path) touches, which the link lays
+out together (lld --symbol-ordering-file).
 
 Why: the exec probe runs in every pod every period. Its cost is mostly page
 faults of the 8 MiB static binary: the kernel maps text in 64 KiB windows
-around each fault, so functions scattered over the binary cost both time and
-peak RSS. Gathered, the same run faults about a third less and its peak RSS
+around each fault, and every writable data page it touches is a fault of its
+own, so code and variables scattered over the binary cost both time and peak
+RSS. Gathered, the same run faults about a quarter less and its peak RSS
 halves (see bench/results/probe.md).
 
 How: links an unstripped copy of the binary from an existing build directory
 (same objects and flags as build's link.txt, without -s), runs scenarios under
 valgrind's callgrind (deterministic: every executed function, not a sample)
 against peers on loopback, and writes the union of the function names in the
-order: startup, probe scenarios, serve. String functions that glibc picks at
-run time by CPU (memcpy_avx512..., strlen_evex...) are added in their AVX2,
-EVEX and AVX-512 variants, since valgrind shows only one of them.
+order: start-up, probe scenarios, serve. The probe's variables come from
+valgrind's lackey (every load and store, mapped to data symbols), and go
+first. String functions that glibc picks at run time by CPU
+(memcpy_avx512..., strlen_evex...) are added in their AVX2, EVEX and AVX-512
+variants, since valgrind shows only one of them; glibc's start-up code that
+valgrind cannot show (the vDSO's registration) is listed by hand (START_UP).
 
 Usage: bench/probe/hot_symbols.py BUILD_DIR   (needs valgrind, python3)
 """
+import bisect
 import os
 import re
 import shlex
@@ -47,9 +52,38 @@ def unstripped_binary(build_dir, out):
     return out
 
 
-def callgrind_functions(argv, out_file, until=None):
+# What callgrind cannot name: glibc's entry and start-up (callgrind shows
+# "(below main)"), and the static start-up's registration of the vDSO, which
+# valgrind does not provide (found natively with uprobes on glibc's functions).
+START_UP = ["_start", "__libc_start_main_impl", "__libc_start_call_main", "_dl_new_object",
+            "_dl_add_to_namespace_list", "_dl_setup_hash", "_dl_lookup_symbol_x", "do_lookup_x", "check_match"]
+
+
+class TextSymbols:
+    """Address -> function name, from the unstripped binary's symbol table."""
+
+    def __init__(self, binary):
+        self.symbols = []
+        out = subprocess.run(["nm", "-S", "-n", binary], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3:  # no size (frame_dummy): covers its own address
+                parts = [parts[0], "0"] + parts[1:]
+            if len(parts) == 4 and parts[2] in "TtWw":
+                start = int(parts[0], 16)
+                self.symbols.append((start, start + max(int(parts[1], 16), 1), parts[3]))
+        self.starts = [sym[0] for sym in self.symbols]
+
+    def name(self, address):
+        i = bisect.bisect_right(self.starts, address) - 1
+        return self.symbols[i][2] if i >= 0 and address < self.symbols[i][1] else None
+
+
+def callgrind_functions(argv, out_file, text, until=None):
     """Function names (mangled) executed by argv under callgrind; `until` is a
-    callable run while it executes, after which it gets SIGTERM."""
+    callable run while it executes, after which it gets SIGTERM. Functions
+    callgrind names only by address (local ones such as frame_dummy) are named
+    from `text` (a TextSymbols)."""
     cmd = ["valgrind", "--tool=callgrind", "--demangle=no", "--callgrind-out-file=" + out_file] + argv
     if until is None:
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
@@ -66,8 +100,51 @@ def callgrind_functions(argv, out_file, until=None):
             m = re.match(r"^c?fn=\(\d+\) (.+)$", line.rstrip("\n"))
             if m:
                 name = m.group(1).split("'")[0].strip()
-                if name and not name.startswith("0x") and not name.startswith("("):
+                if name.startswith("0x"):
+                    name = text.name(int(name, 16)) or ""
+                if name and not name.startswith("("):
                     names.append(name)
+    return names
+
+
+DATA_SECTIONS = (".data", ".bss", ".data.rel.ro", ".rodata", ".tdata", ".tbss")
+
+
+def data_symbols(binary, argv, trace_file):
+    """Data symbols (variables, vtables, tables) that argv reads or writes, in
+    the order first touched: valgrind's lackey traces every load and store,
+    mapped here to the symbols (global and local, with their sizes) of the
+    unstripped binary's data sections."""
+    sections = []
+    out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
+        if m and m.group(1) in DATA_SECTIONS and int(m.group(2), 16):
+            sections.append((int(m.group(2), 16), int(m.group(2), 16) + int(m.group(3), 16)))
+    symbols = []
+    out = subprocess.run(["nm", "-S", "-n", binary], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "dDbBrRuvV":
+            symbols.append((int(parts[0], 16), int(parts[0], 16) + max(int(parts[1], 16), 1), parts[3]))
+    starts = [sym[0] for sym in symbols]
+    cmd = ["valgrind", "--tool=lackey", "--trace-mem=yes", "--log-file=" + trace_file] + argv
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    names, seen = [], set()
+    access = re.compile(r"^ [LSM] ([0-9a-f]+),")
+    with open(trace_file) as f:
+        for line in f:
+            m = access.match(line)
+            if not m:
+                continue
+            address = int(m.group(1), 16)
+            if not any(lo <= address < hi for lo, hi in sections):
+                continue
+            i = bisect.bisect_right(starts, address) - 1
+            if i >= 0 and address < symbols[i][1] and symbols[i][2] not in seen:
+                seen.add(symbols[i][2])
+                names.append(symbols[i][2])
+    os.unlink(trace_file)
     return names
 
 
@@ -87,6 +164,7 @@ def main():
     open(heartbeat, "w").close()
 
     ordered, seen = [], set()
+    text = TextSymbols(binary)
 
     def add(names):
         for name in sorted(set(names)):  # sorted: a stable file from run to run
@@ -100,8 +178,17 @@ def main():
         [binary, "probe", "--timeout", "300ms", "dns://localhost", "tcp://localhost:%d" % tcp.port],
         [binary, "probe"],
     ]
+    # glibc's IFUNC resolvers (strlen_ifunc, ...) all run before main, on every
+    # start, to pick the string functions for the CPU.
+    add(START_UP + sorted({sym[2] for sym in text.symbols if sym[2].endswith("_ifunc")}))
     for i, argv in enumerate(scenarios):
-        add(callgrind_functions(argv, os.path.join(work, "probe-%d.out" % i)))
+        add(callgrind_functions(argv, os.path.join(work, "probe-%d.out" % i), text))
+    # The exec probe's data too: each writable page it touches is a fault of
+    # its own (no fault-around for private pages), so its variables are
+    # gathered as well (first touched, first placed).
+    probe_data = []
+    for i, argv in enumerate(scenarios[:2]):
+        probe_data += data_symbols(binary, argv, os.path.join(work, "data-%d.trace" % i))
 
     port = peers.free_port()
     config = os.path.join(work, "serve.yaml")
@@ -118,7 +205,7 @@ def main():
             for _ in range(3):
                 subprocess.run(["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:%d%s" % (port, path)], timeout=10)
 
-    add(callgrind_functions([binary, "serve", "--config", config], os.path.join(work, "serve.out"), exercise_serve))
+    add(callgrind_functions([binary, "serve", "--config", config], os.path.join(work, "serve.out"), text, exercise_serve))
 
     # The string functions seen (under valgrind: the AVX2 variants), in every
     # variant a modern CPU may pick instead (EVEX, AVX-512), first in the list.
@@ -131,11 +218,17 @@ def main():
         if m and m.group(1) in bases and re.search(r"_(avx2|evex|avx512)", parts[2]) and parts[2] not in seen:
             variants.append(parts[2])
     ordered[:0] = variants
+    data = []
+    for name in probe_data:
+        if name not in seen:
+            seen.add(name)
+            data.append(name)
+    ordered[:0] = data
 
     for peer in (ok, failing, tcp, sock):
         peer.stop()
     with open(OUT, "w") as f:
-        f.write("# Functions of the exec probe's (then serve's) path, laid out together at link\n")
+        f.write("# Data and functions of the exec probe's (then serve's) path, laid out together at link\n")
         f.write("# time (lld --symbol-ordering-file). Generated by bench/probe/hot_symbols.py.\n")
         for name in ordered:
             f.write(name + "\n")
