@@ -29,25 +29,6 @@ CheckResult exchange_failure(const boost::system::error_code& ec, std::string_vi
     return fail(Failure::other, fmt::format("{} {}: {}", in.peer(), phase, ec.message()));
 }
 
-Request make_request(const Target& target, const std::string& host_header, const std::string& path) {
-    Request request;
-    request.version(11);
-    http::verb verb = http::string_to_verb(target.http.method);
-    if (verb == http::verb::unknown) {
-        request.method_string(target.http.method);
-    } else {
-        request.method(verb);
-    }
-    request.target(path);
-    request.set(http::field::host, host_header);
-    request.set(http::field::user_agent, "healthgate/" HEALTHGATE_VERSION);
-    request.set(http::field::accept, "*/*");
-    request.set(http::field::connection, "close");
-    if (verb == http::verb::post || verb == http::verb::put || verb == http::verb::patch) request.content_length(0);
-    for (const auto& [name, value] : target.http.headers) request.set(name, value);
-    return request;
-}
-
 std::string buffered_excerpt(Response& response) {
     char chunk[k_status_excerpt_bytes * 2];
     auto& body = response.parser.get().body();

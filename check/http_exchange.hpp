@@ -10,11 +10,10 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/empty_body.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 
 #include "check/check_context.hpp"
@@ -30,8 +29,6 @@ namespace http = beast::http;
 inline constexpr std::size_t k_header_limit = 16 * 1024;
 inline constexpr std::size_t k_status_excerpt_bytes = 120;
 inline constexpr std::size_t k_read_chunk = 4096;
-
-using Request = http::request<http::empty_body>;
 
 struct Response {
     http::response_parser<http::buffer_body> parser;
@@ -68,7 +65,6 @@ bool is_timeout(const boost::system::error_code& ec);
 // Transport and parse errors around an exchange, filtered in one place.
 CheckResult exchange_failure(const boost::system::error_code& ec, std::string_view phase, const HopInput& in,
                              Clock::time_point phase_start);
-Request make_request(const Target& target, const std::string& host_header, const std::string& path);
 // The body bytes that already arrived with the header, parsed without more
 // I/O: an excerpt for a failing status costs no extra wait.
 std::string buffered_excerpt(Response& response);
@@ -107,11 +103,12 @@ asio::awaitable<Hop> http_hop(CheckContext& ctx, Stream& stream, const HopInput&
     Hop hop;
     const HttpOptions& options = in.target.http;
     auto& lowest = beast::get_lowest_layer(stream);
-    Request request = make_request(in.target, in.host_header, in.path);
+    std::string request = request_text(in.target, in.host_header, in.path);
 
     auto phase_start = Clock::now();
     lowest.expires_at(in.deadline);
-    auto [write_ec, written] = co_await http::async_write(stream, request, asio::as_tuple(asio::use_awaitable));
+    auto [write_ec, written] =
+        co_await asio::async_write(stream, asio::buffer(request), asio::as_tuple(asio::use_awaitable));
     if (write_ec) {
         hop.result = exchange_failure(write_ec, "sending the request", in, phase_start);
         co_return hop;
@@ -119,7 +116,7 @@ asio::awaitable<Hop> http_hop(CheckContext& ctx, Stream& stream, const HopInput&
     Response response;
     response.parser.header_limit(k_header_limit);
     response.parser.body_limit(boost::none);  // we stop reading at max_body ourselves
-    response.parser.skip(request.method() == http::verb::head);
+    response.parser.skip(options.method == "HEAD");
     auto [header_ec, header_bytes] = co_await http::async_read_header(stream, response.buffer, response.parser,
                                                                       asio::as_tuple(asio::use_awaitable));
     if (header_ec) {

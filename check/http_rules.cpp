@@ -104,6 +104,24 @@ bool is_redirect_status(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+std::string request_text(const Target& target, std::string_view host_header, std::string_view path) {
+    const std::string& method = target.http.method;
+    std::vector<std::pair<std::string_view, std::string_view>> fields = {
+        {"Host", host_header}, {"User-Agent", "healthgate/" HEALTHGATE_VERSION}, {"Accept", "*/*"},
+        {"Connection", "close"}};
+    if (method == "POST" || method == "PUT" || method == "PATCH") fields.emplace_back("Content-Length", "0");
+    for (const auto& [name, value] : target.http.headers) {
+        std::erase_if(fields, [&](const auto& field) { return equal_icase(field.first, name); });
+        fields.emplace_back(name, value);
+    }
+    std::string text;
+    text.reserve(128 + path.size());
+    text.append(method).append(" ").append(path).append(" HTTP/1.1\r\n");
+    for (const auto& [name, value] : fields) text.append(name).append(": ").append(value).append("\r\n");
+    text.append("\r\n");
+    return text;
+}
+
 std::optional<Location> resolve_location(const Origin& origin, std::string_view current_path, std::string_view location) {
     location = trim(location);
     if (auto hash = location.find('#'); hash != std::string_view::npos) location = location.substr(0, hash);

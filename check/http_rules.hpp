@@ -17,6 +17,14 @@ std::string default_host_header(const Target& target);
 
 bool is_redirect_status(int status);  // 301 302 303 307 308
 
+// The request's bytes: "METHOD path HTTP/1.1", then Host, User-Agent, Accept,
+// Connection: close (and Content-Length: 0 for POST, PUT, PATCH), then the
+// target's header= options; a header= replaces a field of the same name
+// (case-insensitive) and the last of several with one name wins. Written as
+// one buffer: no header table or serializer on a path the exec probe runs
+// every period.
+std::string request_text(const Target& target, std::string_view host_header, std::string_view path);
+
 // Where a request is sent: scheme, host (no brackets), port.
 struct Origin {
     bool https = false;

@@ -172,3 +172,22 @@ TEST_CASE("body excerpts are short, single-line and valid UTF-8", "[http_rules]"
     REQUIRE(body_excerpt("a\x01" "b", 10) == "a?b");
     REQUIRE(body_excerpt("bad \xff byte", 20) == "bad \xef\xbf\xbd byte");
 }
+
+TEST_CASE("request_text: the request line, the default fields, header= options", "[http]") {
+    REQUIRE(request_text(target("http://api:8080/healthz"), "api:8080", "/healthz?x=1") ==
+            "GET /healthz?x=1 HTTP/1.1\r\nHost: api:8080\r\nUser-Agent: healthgate/" HEALTHGATE_VERSION
+            "\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+    REQUIRE(request_text(target("http://api/#method=head"), "api", "/") ==
+            "HEAD / HTTP/1.1\r\nHost: api\r\nUser-Agent: healthgate/" HEALTHGATE_VERSION
+            "\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+    // A body-less POST still says so.
+    REQUIRE(request_text(target("http://api/#method=post"), "api", "/") ==
+            "POST / HTTP/1.1\r\nHost: api\r\nUser-Agent: healthgate/" HEALTHGATE_VERSION
+            "\r\nAccept: */*\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    // header= adds fields in order, replaces a default of the same name
+    // (case-insensitive), and the last of one name wins.
+    REQUIRE(request_text(target("http://api/#header=X-Probe:1&header=user-agent:kube-probe/1.30&header=X-Probe:2"),
+                         "api", "/") ==
+            "GET / HTTP/1.1\r\nHost: api\r\nAccept: */*\r\nConnection: close\r\nuser-agent: kube-probe/1.30\r\n"
+            "X-Probe: 2\r\n\r\n");
+}
