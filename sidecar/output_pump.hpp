@@ -55,6 +55,7 @@ private:
     int side_[2] = {-1, -1};
     Mode mode_ = Mode::splice;
     State state_ = State::open;
+    bool sink_is_pipe_ = false;  // our output is a pipe (a container's stdout)
     std::size_t pending_ = 0;  // bytes already tee'd into the tail, not yet spliced out
     std::unique_ptr<char[]> buffer_;
     std::size_t buffer_size_ = 0;

@@ -36,7 +36,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int k_app_pipe_size = 256 << 10;  // fewer wake-ups when the app writes a lot
+constexpr int k_app_pipe_size = 1 << 20;  // room to batch (output_pump.cpp): fewer wake-ups
 
 // healthgate's own log, set up on first use: a run with nothing to say never
 // initialises spdlog, which keeps its code and allocations out of our RSS.
