@@ -22,7 +22,7 @@ struct TargetStatus {
     bool ready = false;
     int attempts = 0;
     check::Failure last_failure = check::Failure::none;
-    std::string last_reason;
+    std::string last_reason{};
     Duration last_latency{0};
     Clock::time_point failing_since{};
     Clock::time_point ready_at{};
