@@ -136,7 +136,7 @@ asio::awaitable<ResolveOutcome> resolve_endpoints(CheckContext& ctx, const std::
             if (!answer.a && !answer.aaaa) {
                 out.failure.failure = Failure::dns_server_unreachable;
                 out.failure.reason = fmt::format("dns lookup of {} timed out after {} (nameserver {})", host,
-                                                 budget_text(deadline - start), nameservers_text(conf));
+                                                 budget_text(deadline - start), join_nameservers(conf, ", "));
                 co_return out;
             }
             int status = combined_status(answer);

@@ -42,7 +42,7 @@ boost::asio::awaitable<CheckResult> check_dns(CheckContext& ctx, const Target& t
     if (!answer) {
         result.failure = Failure::dns_server_unreachable;
         result.reason = fmt::format("dns lookup of {} timed out after {} (nameserver {})", target.host,
-                                    budget_text(deadline - start), nameservers_text(conf));
+                                    budget_text(deadline - start), join_nameservers(conf, ", "));
         co_return result;
     }
     if (!answer->ok()) {

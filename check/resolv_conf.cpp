@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,36 +209,19 @@ std::string format_nameserver(const Nameserver& server) {
     return fmt::format("{}:{}", server.address, server.port);
 }
 
-std::string nameservers_csv(const ResolvConf& conf) {
+std::string join_nameservers(const ResolvConf& conf, std::string_view separator) {
     std::string out;
     for (const auto& server : conf.nameservers) {
-        if (!out.empty()) out += ',';
-        out += format_nameserver(server);
-    }
-    return out;
-}
-
-std::string nameservers_text(const ResolvConf& conf) {
-    std::string out;
-    for (const auto& server : conf.nameservers) {
-        if (!out.empty()) out += ", ";
+        if (!out.empty()) out += separator;
         out += format_nameserver(server);
     }
     return out;
 }
 
 std::string resolver_summary(const ResolvConf& conf) {
-    std::string servers;
-    for (const auto& server : conf.nameservers) {
-        if (!servers.empty()) servers += ' ';
-        servers += format_nameserver(server);
-    }
-    std::string search;
-    for (const auto& domain : conf.search) {
-        if (!search.empty()) search += ' ';
-        search += domain;
-    }
-    return fmt::format("nameservers {}; search {}; ndots {}", servers, search.empty() ? "(none)" : search, conf.ndots);
+    std::string search = fmt::format("{}", fmt::join(conf.search, " "));
+    return fmt::format("nameservers {}; search {}; ndots {}", join_nameservers(conf, " "),
+                       search.empty() ? "(none)" : search, conf.ndots);
 }
 
 std::vector<std::string> search_candidates(std::string_view name, const ResolvConf& conf) {

@@ -47,11 +47,10 @@ Expected<ResolvConf> load_resolv_conf(const std::string& path);
 // "10.96.0.10:53", "[fd00::10]:53"
 std::string format_nameserver(const Nameserver& server);
 
-// The list for ares_set_servers_ports_csv: "10.96.0.10:53,[fd00::10]:53".
-std::string nameservers_csv(const ResolvConf& conf);
-
-// "10.96.0.10:53, 10.96.0.11:53"
-std::string nameservers_text(const ResolvConf& conf);
+// The nameservers, formatted, joined by `separator`: "," makes the list for
+// ares_set_servers_ports_csv ("10.96.0.10:53,[fd00::10]:53"), ", " the one
+// for messages.
+std::string join_nameservers(const ResolvConf& conf, std::string_view separator);
 
 // "nameservers 10.96.0.10:53; search a.svc.cluster.local svc.cluster.local cluster.local; ndots 5"
 std::string resolver_summary(const ResolvConf& conf);

@@ -108,7 +108,7 @@ Failure classify_ares_status(int status) {
 
 std::string describe_dns_failure(int status, std::string_view name, DnsRecordType type, const ResolvConf& conf) {
     auto tried = [&] { return join(search_candidates(name, conf), ", "); };
-    std::string servers = nameservers_text(conf);
+    std::string servers = join_nameservers(conf, ", ");
     auto searching = [&] {
         auto names = search_candidates(name, conf);
         return names.size() > 1 ? fmt::format(" while searching {}", join(names, ", ")) : std::string();
@@ -222,7 +222,7 @@ Expected<std::unique_ptr<Resolver>> Resolver::create(boost::asio::io_context& io
         return make_error(fmt::format("cannot start the DNS resolver (c-ares): {}", ares_strerror(status)));
     }
     resolver->channel_ = channel;
-    std::string csv = nameservers_csv(c);
+    std::string csv = join_nameservers(c, ",");
     if (int status = ares_set_servers_ports_csv(channel, csv.c_str()); status != ARES_SUCCESS) {
         return make_error(fmt::format("cannot use nameservers {}: {}", csv, ares_strerror(status)));
     }

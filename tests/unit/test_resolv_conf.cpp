@@ -91,8 +91,8 @@ TEST_CASE("resolv.conf nameservers: IPv4, IPv6, the port extension, at most 3", 
         "nameserver 10.0.0.4\n");
     REQUIRE(conf.nameservers ==
             std::vector<Nameserver>{{"127.0.0.1", 5353}, {"::1", 5354}, {"fd00::10", 53}});
-    REQUIRE(nameservers_csv(conf) == "127.0.0.1:5353,[::1]:5354,[fd00::10]:53");
-    REQUIRE(nameservers_text(conf) == "127.0.0.1:5353, [::1]:5354, [fd00::10]:53");
+    REQUIRE(join_nameservers(conf, ",") == "127.0.0.1:5353,[::1]:5354,[fd00::10]:53");
+    REQUIRE(join_nameservers(conf, ", ") == "127.0.0.1:5353, [::1]:5354, [fd00::10]:53");
     REQUIRE(format_nameserver({"::1", 53}) == "[::1]:53");
 
     // Brackets without a port, and text after the address, are fine.
