@@ -241,6 +241,22 @@ void close_fd(int& fd) {
     fd = -1;
 }
 
+// The files a memory cgroup is read through, per version. A candidate is
+// used when its limit opens, and its peak (v1) or its events (v2): the one
+// each version cannot do without (v2 before Linux 5.19 has no memory.peak).
+struct MemoryFiles {
+    MemorySource source;
+    const char* limit;
+    const char* peak;
+    const char* events;
+    const char* current;
+    bool peak_required;
+};
+constexpr MemoryFiles k_v2_files{MemorySource::cgroup_v2, "memory.max", "memory.peak", "memory.events",
+                                 "memory.current", false};
+constexpr MemoryFiles k_v1_files{MemorySource::cgroup_v1, "memory.limit_in_bytes", "memory.max_usage_in_bytes",
+                                 "memory.oom_control", "memory.usage_in_bytes", true};
+
 }  // namespace
 
 MemoryMonitor MemoryMonitor::open(const std::optional<std::string>& override_dir) {
@@ -259,34 +275,23 @@ MemoryMonitor MemoryMonitor::open(const std::optional<std::string>& override_dir
         candidates = memory_cgroup_candidates(parse_proc_cgroup(*cgroups), parse_mountinfo(*mounts));
     }
     for (const CgroupDir& candidate : candidates) {
-        if (candidate.version == CgroupVersion::v2) {
-            int limit = open_read(candidate.dir + "/memory.max");
-            int events = open_read(candidate.dir + "/memory.events");
-            if (limit < 0 || events < 0) {
-                close_fd(limit);
-                close_fd(events);
-                continue;
-            }
-            monitor.source_ = MemorySource::cgroup_v2;
-            monitor.limit_fd_ = limit;
-            monitor.events_fd_ = events;
-            monitor.peak_fd_ = open_read(candidate.dir + "/memory.peak");
-            monitor.current_fd_ = open_read(candidate.dir + "/memory.current");
-            monitor.peak_sampled_ = monitor.peak_fd_ < 0;
-        } else {
-            int limit = open_read(candidate.dir + "/memory.limit_in_bytes");
-            int peak = open_read(candidate.dir + "/memory.max_usage_in_bytes");
-            if (limit < 0 || peak < 0) {
-                close_fd(limit);
-                close_fd(peak);
-                continue;
-            }
-            monitor.source_ = MemorySource::cgroup_v1;
-            monitor.limit_fd_ = limit;
-            monitor.peak_fd_ = peak;
-            monitor.events_fd_ = open_read(candidate.dir + "/memory.oom_control");
-            monitor.current_fd_ = open_read(candidate.dir + "/memory.usage_in_bytes");
+        const MemoryFiles& files = candidate.version == CgroupVersion::v2 ? k_v2_files : k_v1_files;
+        auto open_file = [&](const char* name) { return open_read(candidate.dir + "/" + name); };
+        int limit = open_file(files.limit);
+        int peak = open_file(files.peak);
+        int events = open_file(files.events);
+        if (limit < 0 || (files.peak_required ? peak : events) < 0) {
+            close_fd(limit);
+            close_fd(peak);
+            close_fd(events);
+            continue;
         }
+        monitor.source_ = files.source;
+        monitor.limit_fd_ = limit;
+        monitor.peak_fd_ = peak;
+        monitor.events_fd_ = events;
+        monitor.current_fd_ = open_file(files.current);
+        monitor.peak_sampled_ = peak < 0;  // v2 before 5.19 has no memory.peak: sampled from current
         monitor.dir_ = candidate.dir;
         return monitor;
     }
