@@ -92,6 +92,17 @@ std::vector<FlagSpec> log_flags(log::Format& format, log::Level& level) {
     };
 }
 
+std::optional<std::string> flag_value(std::string_view name, const std::vector<FlagValue>& env,
+                                      const std::vector<FlagValue>& flags) {
+    std::optional<std::string> value;
+    for (const auto* source : {&env, &flags}) {
+        for (const FlagValue& flag : *source) {
+            if (flag.spec->name == name) value = flag.value;
+        }
+    }
+    return value;
+}
+
 std::vector<FlagValue> env_flags(const std::vector<FlagSpec>& specs) {
     std::vector<FlagValue> values;
     for (const FlagSpec& spec : specs) {

@@ -53,6 +53,12 @@ Expected<ParsedArgs> parse_flags(const std::vector<std::string>& args, const std
 // Values of the specs' environment variables that are set, in spec order.
 std::vector<FlagValue> env_flags(const std::vector<FlagSpec>& specs);
 
+// The value of flag `name` from the environment, then the command line (the
+// later one wins): for a flag needed before the others apply, such as the
+// config file they may override.
+std::optional<std::string> flag_value(std::string_view name, const std::vector<FlagValue>& env,
+                                      const std::vector<FlagValue>& flags);
+
 // Applies values in order; the first error is returned as
 // "<command>: <origin>: <problem>".
 std::optional<std::string> apply_flags(const std::vector<FlagValue>& values, std::string_view command);

@@ -171,11 +171,7 @@ Expected<WaitConfig> load_wait_config(const std::vector<std::string>& args) {
     std::vector<FlagValue> env = env_flags(specs);
 
     // The config file path itself may come from a flag or the environment.
-    for (const auto* source : {&env, &parsed->flags}) {
-        for (const FlagValue& flag : *source) {
-            if (flag.spec->name == "config") config_file = flag.value;
-        }
-    }
+    config_file = flag_value("config", env, parsed->flags);
     if (config_file) {
         auto root = load_yaml_file(*config_file);
         if (!root) return make_error("wait: " + root.error());

@@ -679,12 +679,7 @@ Expected<ServeConfig> load_serve_config(const std::vector<std::string>& args, co
     if (parsed->has_command) return make_error("serve: unexpected \"--\" (serve runs no command)");
     std::vector<FlagValue> env = env_flags(specs);
 
-    std::optional<std::string> config_file;
-    for (const auto* source : {&env, &parsed->flags}) {
-        for (const FlagValue& flag : *source) {
-            if (flag.spec->name == "config") config_file = flag.value;
-        }
-    }
+    std::optional<std::string> config_file = flag_value("config", env, parsed->flags);
     if (config_file) {
         auto root = load_yaml_file(*config_file);
         if (!root) return make_error("serve: " + root.error());

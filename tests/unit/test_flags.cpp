@@ -58,3 +58,21 @@ TEST_CASE("flags from the environment", "[flags]") {
     REQUIRE_FALSE(apply_flags(env, "test"));
     CHECK(value == "from-env");
 }
+
+TEST_CASE("flag_value: the command line wins over the environment, the last flag over earlier ones", "[flags]") {
+    std::string value;
+    bool on = false;
+    auto s = specs(value, on);
+    ::setenv("HG_TEST_NAME", "from-env", 1);
+    auto env = env_flags(s);
+    ::unsetenv("HG_TEST_NAME");
+    auto none = parse_flags({"--verbose"}, s, "test");
+    REQUIRE(none.ok());
+    CHECK(flag_value("name", env, none->flags) == std::optional<std::string>("from-env"));
+    auto both = parse_flags({"--name", "first", "--name=second"}, s, "test");
+    REQUIRE(both.ok());
+    CHECK(flag_value("name", env, both->flags) == std::optional<std::string>("second"));
+    CHECK_FALSE(flag_value("name", {}, none->flags));
+    CHECK_FALSE(flag_value("other", env, both->flags));
+    CHECK(value.empty());  // reading a value applies nothing
+}
