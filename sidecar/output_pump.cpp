@@ -178,6 +178,7 @@ bool OutputPump::send_pending_splice() {
 void OutputPump::lose_output() {
     output_lost_ = true;
     sink_ = dev_null_;
+    sink_is_pipe_ = false;  // nobody downstream to wake: no reason to batch
 }
 
 OutputPump::State OutputPump::pump_copy() {
