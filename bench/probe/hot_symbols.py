@@ -59,31 +59,57 @@ START_UP = ["_start", "__libc_start_main_impl", "__libc_start_call_main", "_dl_n
             "_dl_add_to_namespace_list", "_dl_setup_hash", "_dl_lookup_symbol_x", "do_lookup_x", "check_match"]
 
 
-class TextSymbols:
-    """Address -> function name, from the unstripped binary's symbol table."""
+DATA_SECTIONS = (".data", ".bss", ".data.rel.ro", ".rodata", ".tdata", ".tbss")
+
+
+class SymbolTable:
+    """The unstripped binary's symbols (nm -S -n, read once), global and
+    local, as (start, end, name) sorted by address: functions, and objects
+    in the data sections (readelf -S)."""
 
     def __init__(self, binary):
-        self.symbols = []
+        self.functions, self.objects = [], []
         out = subprocess.run(["nm", "-S", "-n", binary], capture_output=True, text=True, check=True).stdout
         for line in out.splitlines():
             parts = line.split()
             if len(parts) == 3:  # no size (frame_dummy): covers its own address
                 parts = [parts[0], "0"] + parts[1:]
-            if len(parts) == 4 and parts[2] in "TtWw":
-                start = int(parts[0], 16)
-                self.symbols.append((start, start + max(int(parts[1], 16), 1), parts[3]))
-        self.starts = [sym[0] for sym in self.symbols]
+            if len(parts) != 4:
+                continue
+            start = int(parts[0], 16)
+            symbol = (start, start + max(int(parts[1], 16), 1), parts[3])
+            if parts[2] in "TtWw":
+                self.functions.append(symbol)
+            elif parts[2] in "dDbBrRuvV":
+                self.objects.append(symbol)
+        self.function_starts = [sym[0] for sym in self.functions]
+        self.object_starts = [sym[0] for sym in self.objects]
+        self.data_sections = []
+        out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
+            if m and m.group(1) in DATA_SECTIONS and int(m.group(2), 16):
+                self.data_sections.append((int(m.group(2), 16), int(m.group(2), 16) + int(m.group(3), 16)))
 
-    def name(self, address):
-        i = bisect.bisect_right(self.starts, address) - 1
-        return self.symbols[i][2] if i >= 0 and address < self.symbols[i][1] else None
+    @staticmethod
+    def _lookup(symbols, starts, address):
+        i = bisect.bisect_right(starts, address) - 1
+        return symbols[i][2] if i >= 0 and address < symbols[i][1] else None
+
+    def function(self, address):
+        return self._lookup(self.functions, self.function_starts, address)
+
+    def data_object(self, address):
+        if not any(lo <= address < hi for lo, hi in self.data_sections):
+            return None
+        return self._lookup(self.objects, self.object_starts, address)
 
 
-def callgrind_functions(argv, out_file, text, until=None):
+def callgrind_functions(argv, out_file, symbols, until=None):
     """Function names (mangled) executed by argv under callgrind; `until` is a
     callable run while it executes, after which it gets SIGTERM. Functions
     callgrind names only by address (local ones such as frame_dummy) are named
-    from `text` (a TextSymbols)."""
+    from `symbols` (a SymbolTable)."""
     cmd = ["valgrind", "--tool=callgrind", "--demangle=no", "--callgrind-out-file=" + out_file] + argv
     if until is None:
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
@@ -101,33 +127,16 @@ def callgrind_functions(argv, out_file, text, until=None):
             if m:
                 name = m.group(1).split("'")[0].strip()
                 if name.startswith("0x"):
-                    name = text.name(int(name, 16)) or ""
+                    name = symbols.function(int(name, 16)) or ""
                 if name and not name.startswith("("):
                     names.append(name)
     return names
 
 
-DATA_SECTIONS = (".data", ".bss", ".data.rel.ro", ".rodata", ".tdata", ".tbss")
-
-
-def data_symbols(binary, argv, trace_file):
+def data_symbols(argv, trace_file, symbols):
     """Data symbols (variables, vtables, tables) that argv reads or writes, in
     the order first touched: valgrind's lackey traces every load and store,
-    mapped here to the symbols (global and local, with their sizes) of the
-    unstripped binary's data sections."""
-    sections = []
-    out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", line)
-        if m and m.group(1) in DATA_SECTIONS and int(m.group(2), 16):
-            sections.append((int(m.group(2), 16), int(m.group(2), 16) + int(m.group(3), 16)))
-    symbols = []
-    out = subprocess.run(["nm", "-S", "-n", binary], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 4 and parts[2] in "dDbBrRuvV":
-            symbols.append((int(parts[0], 16), int(parts[0], 16) + max(int(parts[1], 16), 1), parts[3]))
-    starts = [sym[0] for sym in symbols]
+    mapped to `symbols` (a SymbolTable)."""
     cmd = ["valgrind", "--tool=lackey", "--trace-mem=yes", "--log-file=" + trace_file] + argv
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
     names, seen = [], set()
@@ -137,13 +146,10 @@ def data_symbols(binary, argv, trace_file):
             m = access.match(line)
             if not m:
                 continue
-            address = int(m.group(1), 16)
-            if not any(lo <= address < hi for lo, hi in sections):
-                continue
-            i = bisect.bisect_right(starts, address) - 1
-            if i >= 0 and address < symbols[i][1] and symbols[i][2] not in seen:
-                seen.add(symbols[i][2])
-                names.append(symbols[i][2])
+            name = symbols.data_object(int(m.group(1), 16))
+            if name and name not in seen:
+                seen.add(name)
+                names.append(name)
     os.unlink(trace_file)
     return names
 
@@ -164,7 +170,7 @@ def main():
     open(heartbeat, "w").close()
 
     ordered, seen = [], set()
-    text = TextSymbols(binary)
+    symbols = SymbolTable(binary)
 
     def add(names):
         for name in sorted(set(names)):  # sorted: a stable file from run to run
@@ -180,15 +186,15 @@ def main():
     ]
     # glibc's IFUNC resolvers (strlen_ifunc, ...) all run before main, on every
     # start, to pick the string functions for the CPU.
-    add(START_UP + sorted({sym[2] for sym in text.symbols if sym[2].endswith("_ifunc")}))
+    add(START_UP + sorted({sym[2] for sym in symbols.functions if sym[2].endswith("_ifunc")}))
     for i, argv in enumerate(scenarios):
-        add(callgrind_functions(argv, os.path.join(work, "probe-%d.out" % i), text))
+        add(callgrind_functions(argv, os.path.join(work, "probe-%d.out" % i), symbols))
     # The exec probe's data too: each writable page it touches is a fault of
     # its own (no fault-around for private pages), so its variables are
     # gathered as well (first touched, first placed).
     probe_data = []
     for i, argv in enumerate(scenarios[:2]):
-        probe_data += data_symbols(binary, argv, os.path.join(work, "data-%d.trace" % i))
+        probe_data += data_symbols(argv, os.path.join(work, "data-%d.trace" % i), symbols)
 
     port = peers.free_port()
     config = os.path.join(work, "serve.yaml")
@@ -205,18 +211,17 @@ def main():
             for _ in range(3):
                 subprocess.run(["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:%d%s" % (port, path)], timeout=10)
 
-    add(callgrind_functions([binary, "serve", "--config", config], os.path.join(work, "serve.out"), text, exercise_serve))
+    add(callgrind_functions([binary, "serve", "--config", config], os.path.join(work, "serve.out"), symbols, exercise_serve))
 
     # The string functions seen (under valgrind: the AVX2 variants), in every
     # variant a modern CPU may pick instead (EVEX, AVX-512), first in the list.
     bases = {m.group(1) for m in map(STRING_FUNCTIONS.match, ordered) if m}
     variants = []
-    nm = subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout
-    for line in nm.splitlines():
-        parts = line.split()
-        m = len(parts) == 3 and parts[1] in "Tt" and STRING_FUNCTIONS.match(parts[2])
-        if m and m.group(1) in bases and re.search(r"_(avx2|evex|avx512)", parts[2]) and parts[2] not in seen:
-            variants.append(parts[2])
+    for _, _, name in symbols.functions:
+        m = STRING_FUNCTIONS.match(name)
+        if m and m.group(1) in bases and re.search(r"_(avx2|evex|avx512)", name) and name not in seen:
+            seen.add(name)
+            variants.append(name)
     ordered[:0] = variants
     data = []
     for name in probe_data:
