@@ -22,9 +22,7 @@ def sha256(path):
 class Install(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="hg-install-")
-
-    def tearDown(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.addCleanup(shutil.rmtree, self.dir, True)  # after any unmount (cleanups run last first)
 
     def install(self, *args):
         return subprocess.run([HG, "install", *args], capture_output=True, timeout=30)
@@ -73,36 +71,30 @@ class Install(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertIn(b"not a directory", result.stderr)
 
-    def test_read_only_directory_is_exit_1(self):
-        mount_point = os.path.join(self.dir, "ro")
+    def tmpfs(self, name, options):
+        """A tmpfs mounted at self.dir/name with `options`, unmounted after the test (skips if it cannot be)."""
+        mount_point = os.path.join(self.dir, name)
         os.mkdir(mount_point)
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", mount_point],
-                                 capture_output=True)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", mount_point], capture_output=True)
         if mounted.returncode != 0:
-            self.skipTest(f"cannot mount a read-only tmpfs here: {mounted.stderr.decode().strip()}")
-        try:
-            result = self.install(mount_point)
-            self.assertEqual(result.returncode, 1)
-            self.assertIn(b"healthgate install: create " + mount_point.encode(), result.stderr)
-            self.assertIn(b"Read-only file system", result.stderr)
-            self.assertEqual(os.listdir(mount_point), [])
-        finally:
-            subprocess.run(["umount", mount_point], capture_output=True)
+            self.skipTest(f"cannot mount a tmpfs ({options}) here: {mounted.stderr.decode().strip()}")
+        self.addCleanup(subprocess.run, ["umount", mount_point], capture_output=True)
+        return mount_point
+
+    def test_read_only_directory_is_exit_1(self):
+        mount_point = self.tmpfs("ro", "ro,size=1m")
+        result = self.install(mount_point)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"healthgate install: create " + mount_point.encode(), result.stderr)
+        self.assertIn(b"Read-only file system", result.stderr)
+        self.assertEqual(os.listdir(mount_point), [])
 
     def test_full_filesystem_leaves_nothing_behind(self):
-        mount_point = os.path.join(self.dir, "small")
-        os.mkdir(mount_point)
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount_point],
-                                 capture_output=True)
-        if mounted.returncode != 0:
-            self.skipTest(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-        try:
-            result = self.install(mount_point)
-            self.assertEqual(result.returncode, 1)
-            self.assertIn(b"No space left on device", result.stderr)
-            self.assertEqual(os.listdir(mount_point), [])
-        finally:
-            subprocess.run(["umount", mount_point], capture_output=True)
+        mount_point = self.tmpfs("small", "size=64k")
+        result = self.install(mount_point)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"No space left on device", result.stderr)
+        self.assertEqual(os.listdir(mount_point), [])
 
     def test_usage(self):
         self.assertEqual(self.install().returncode, 2)

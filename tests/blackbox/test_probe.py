@@ -13,6 +13,22 @@ def refused_url():
     return "tcp://127.0.0.1:%d" % free_port()
 
 
+def temp_dir(test, prefix="hg-probe-"):
+    """A directory removed after the test."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    test.addCleanup(shutil.rmtree, d, True)
+    return d
+
+
+def traced_probe(test, calls, args, **kwargs):
+    """Runs `healthgate probe ARGS` under strace -f -e trace=CALLS; returns (result, trace text)."""
+    trace = os.path.join(temp_dir(test, "hg-probe-trace-"), "trace")
+    result = subprocess.run(["strace", "-f", "-qq", "-o", trace, "-e", "trace=" + calls, binary(), "probe", *args],
+                            capture_output=True, text=True, timeout=20, **kwargs)
+    with open(trace) as f:
+        return result, f.read()
+
+
 class ProbeOutput(unittest.TestCase):
     def test_healthy_target_exits_0_with_one_ok_line(self):
         srv = HttpServer((200, "ok"))
@@ -51,8 +67,7 @@ class ProbeOutput(unittest.TestCase):
         self.assertIn("body", r.stdout)
 
     def test_other_kinds(self):
-        d = tempfile.mkdtemp(prefix="hg-probe-")
-        self.addCleanup(shutil.rmtree, d, True)
+        d = temp_dir(self)
         heartbeat = os.path.join(d, "heartbeat")
         with open(heartbeat, "w") as f:
             f.write("x")
@@ -148,9 +163,7 @@ class UsageErrors(unittest.TestCase):
         self.assert_usage(["tcp://127.0.0.1:1"], "HEALTHGATE_PROBE_TIMEOUT", env={"HEALTHGATE_PROBE_TIMEOUT": "x"})
 
     def test_an_explicit_resolver_config_is_checked_even_when_no_name_is_looked_up(self):
-        d = tempfile.mkdtemp(prefix="hg-probe-resolv-")
-        self.addCleanup(shutil.rmtree, d, True)
-        bad = os.path.join(d, "resolv.conf")
+        bad = os.path.join(temp_dir(self), "resolv.conf")
         with open(bad, "w") as f:
             f.write("nameserver 10.0.0.1\nnameserver nope\n")
         self.assert_usage(["--resolv-conf", bad, "tcp://127.0.0.1:1"], bad + ":2:")
@@ -168,17 +181,10 @@ class Footprint(unittest.TestCase):
     def test_it_starts_no_process_or_thread_and_leaves_no_file(self):
         srv = HttpServer((200, "ok"))
         self.addCleanup(srv.stop)
-        d = tempfile.mkdtemp(prefix="hg-probe-cwd-")
-        self.addCleanup(shutil.rmtree, d, True)
-        trace = os.path.join(tempfile.mkdtemp(prefix="hg-probe-trace-"), "trace")
-        self.addCleanup(shutil.rmtree, os.path.dirname(trace), True)
-        env = dict(os.environ, TMPDIR=d)
-        p = subprocess.run(["strace", "-f", "-qq", "-o", trace, "-e", "trace=process,creat,open,openat,mkdir,unlink",
-                            binary(), "probe", srv.url("/"), "tcp://127.0.0.1:%d" % free_port()],
-                           cwd=d, env=env, capture_output=True, text=True, timeout=20)
+        d = temp_dir(self, "hg-probe-cwd-")
+        p, calls = traced_probe(self, "process,creat,open,openat,mkdir,unlink", [srv.url("/"), refused_url()],
+                                cwd=d, env=dict(os.environ, TMPDIR=d))
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        with open(trace) as f:
-            calls = f.read()
         for forbidden in ("clone(", "clone3(", "fork(", "vfork("):
             self.assertNotIn(forbidden, calls)
         self.assertEqual(calls.count("execve("), 1, calls)
@@ -193,13 +199,9 @@ class Footprint(unittest.TestCase):
         self.addCleanup(tcp.stop)
 
         def opened(*targets):
-            trace = os.path.join(tempfile.mkdtemp(prefix="hg-probe-trace-"), "trace")
-            self.addCleanup(shutil.rmtree, os.path.dirname(trace), True)
-            p = subprocess.run(["strace", "-qq", "-o", trace, "-e", "trace=open,openat", binary(), "probe"] + list(targets),
-                               capture_output=True, text=True, timeout=20)
+            p, calls = traced_probe(self, "open,openat", targets)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            with open(trace) as f:
-                return f.read()
+            return calls
 
         # IP literals and local paths: nothing to look up, so nothing to read.
         self.assertNotIn("resolv.conf", opened("tcp://127.0.0.1:%d" % tcp.port, "file://" + os.path.abspath(__file__)))

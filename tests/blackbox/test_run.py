@@ -4,6 +4,7 @@ signals, real pipes and (where the machine allows) a real memory cgroup.
 The binary comes from HEALTHGATE_BIN. Tests that need root or a writable
 memory cgroup skip themselves with the reason.
 """
+import contextlib
 import hashlib
 import json
 import re
@@ -74,6 +75,16 @@ class RunTestCase(unittest.TestCase):
     def start_hg(self, command, *flags, **kwargs):
         args = [HG, "run", "--termination-log", self.log, *flags, "--", *command]
         return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+    @contextlib.contextmanager
+    def running(self, command, *flags, **kwargs):
+        """start_hg(...), killed and reaped on the way out, whatever happened inside."""
+        proc = self.start_hg(command, *flags, **kwargs)
+        try:
+            yield proc
+        finally:
+            proc.kill()
+            proc.communicate()
 
     def message(self):
         with open(self.log, "rb") as f:
@@ -181,23 +192,18 @@ class Signals(RunTestCase):
         return stream.readline().decode().strip()
 
     def test_sigterm_is_forwarded_and_the_apps_code_returned(self):
-        proc = self.start_hg(["sh", "-c", self.TRAPPING_APP])
-        try:
+        with self.running(["sh", "-c", self.TRAPPING_APP]) as proc:
             self.assertEqual(self.read_line(proc.stdout), "ready")
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=10), 42)
             self.assertEqual(self.read_line(proc.stdout), "got-term")
-        finally:
-            proc.kill()
-            proc.communicate()
         self.assertRegex(self.first_line(), r"^exit 42 after")
         self.assertRegex(self.message(), r"stop signal: SIGTERM forwarded at")
 
     def test_other_signals_are_forwarded(self):
         app = ("trap 'echo got-usr1' USR1; trap 'echo got-hup' HUP; trap 'echo got-winch' WINCH; "
                "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done")
-        proc = self.start_hg(["sh", "-c", app])
-        try:
+        with self.running(["sh", "-c", app]) as proc:
             self.assertEqual(self.read_line(proc.stdout), "ready")
             for sig, expected in ((signal.SIGUSR1, "got-usr1"), (signal.SIGHUP, "got-hup"),
                                   (signal.SIGWINCH, "got-winch")):
@@ -205,9 +211,6 @@ class Signals(RunTestCase):
                 self.assertEqual(self.read_line(proc.stdout), expected)
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=10), 0)
-        finally:
-            proc.kill()
-            proc.communicate()
 
     GROUP_APP = r"""
 import os, signal, subprocess, sys
@@ -226,15 +229,11 @@ sys.exit(child.wait())
 """
 
     def test_signal_group_reaches_the_apps_children(self):
-        proc = self.start_hg([PY, "-c", self.GROUP_APP], "--signal-group")
-        try:
+        with self.running([PY, "-c", self.GROUP_APP], "--signal-group") as proc:
             self.assertEqual(self.read_line(proc.stdout), "ready")
             proc.send_signal(signal.SIGTERM)
             self.assertEqual(proc.wait(timeout=10), 5)
             self.assertEqual(self.read_line(proc.stdout), "child-got-term")
-        finally:
-            proc.kill()
-            proc.communicate()
 
     def test_without_signal_group_only_the_app_is_signalled(self):
         proc = self.start_hg([PY, "-c", self.GROUP_APP])
@@ -285,8 +284,7 @@ class Reaping(RunTestCase):
         # The inner shell starts three sleeps and exits at once: they are
         # orphaned to the nearest subreaper, healthgate, and die 0.5s later.
         app = "sh -c 'sleep 0.5 & sleep 0.5 & sleep 0.5 &'; echo orphaned; sleep 2.5"
-        proc = self.start_hg(["sh", "-c", app])
-        try:
+        with self.running(["sh", "-c", app]) as proc:
             self.assertEqual(proc.stdout.readline().decode().strip(), "orphaned")
             adopted = wait_until(lambda: len(children_of(proc.pid)) >= 4, timeout=2)
             self.assertTrue(adopted, f"sleeps not adopted: {children_of(proc.pid)}")
@@ -295,9 +293,6 @@ class Reaping(RunTestCase):
             self.assertEqual(zombies, [])
             self.assertEqual(len(children_of(proc.pid)), 1)  # only the app is left
             self.assertEqual(proc.wait(timeout=10), 0)
-        finally:
-            proc.kill()
-            proc.communicate()
 
 
 def pattern_stream(seed, size):
@@ -480,8 +475,7 @@ raise SystemExit(1)
 
     def test_flight_record_while_running_survives_a_kill_of_everything(self):
         app = "echo serving; exec sleep 30"
-        proc = self.start_hg(["sh", "-c", app], "--record-interval", "200ms", "--sample-interval", "50ms")
-        try:
+        with self.running(["sh", "-c", app], "--record-interval", "200ms", "--sample-interval", "50ms") as proc:
             self.assertEqual(proc.stdout.readline().strip(), b"serving")
             first = wait_until(lambda: os.path.exists(self.log) and self.first_line().startswith("still running"))
             self.assertTrue(first)
@@ -494,9 +488,6 @@ raise SystemExit(1)
                 os.kill(pid, signal.SIGKILL)
             proc.kill()
             proc.wait(timeout=10)
-        finally:
-            proc.kill()
-            proc.communicate()
         message = self.message()
         self.assertRegex(message.split("\n", 1)[0], r"^still running at [\d.]+m?s")
         self.assertRegex(message, r"memory: (peak \S+|unknown)")
@@ -504,16 +495,12 @@ raise SystemExit(1)
 
     def test_stop_signal_updates_the_record_at_once(self):
         app = "trap 'sleep 1; exit 0' TERM; echo ready; while :; do sleep 0.05; done"
-        proc = self.start_hg(["sh", "-c", app], "--record-interval", "0")
-        try:
+        with self.running(["sh", "-c", app], "--record-interval", "0") as proc:
             self.assertEqual(proc.stdout.readline().strip(), b"ready")
             proc.send_signal(signal.SIGTERM)
             self.assertTrue(wait_until(lambda: self.first_line().startswith("stopping: SIGTERM forwarded at"),
                                        timeout=0.9))
             self.assertEqual(proc.wait(timeout=10), 0)
-        finally:
-            proc.kill()
-            proc.communicate()
         self.assertRegex(self.first_line(), r"^exit 0 after")
 
 
