@@ -150,21 +150,22 @@ class ExecFailures(RunTestCase):
         self.assertEqual(result.returncode, 127)
         self.assertIn("exec no-such-command-for-healthgate: executable file not found in $PATH", self.first_line())
 
+    def script(self, text, mode):
+        path = os.path.join(self.dir, "start.sh")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        return path
+
     def test_not_executable_is_126(self):
-        script = os.path.join(self.dir, "start.sh")
-        with open(script, "w") as f:
-            f.write("#!/bin/sh\necho hi\n")
-        os.chmod(script, 0o644)
+        script = self.script("#!/bin/sh\necho hi\n", 0o644)
         result = self.run_hg([script])
         self.assertEqual(result.returncode, 126)
         self.assertEqual(self.first_line(), f"cannot start: exec {script}: permission denied")
         self.assertIn(b"permission denied", result.stderr)
 
     def test_missing_interpreter_is_named(self):
-        script = os.path.join(self.dir, "start.sh")
-        with open(script, "w") as f:
-            f.write("#!/no/such/interpreter\necho hi\n")
-        os.chmod(script, 0o755)
+        script = self.script("#!/no/such/interpreter\necho hi\n", 0o755)
         result = self.run_hg([script])
         self.assertEqual(result.returncode, 127)
         self.assertIn("its #! interpreter /no/such/interpreter does not", self.first_line())

@@ -19,6 +19,13 @@ std::vector<FlagSpec> specs(std::string& value, bool& on) {
          }},
     };
 }
+// The specs' environment flags while HG_TEST_NAME is `value`.
+std::vector<FlagValue> env_with_name(const std::vector<FlagSpec>& s, const char* value) {
+    ::setenv("HG_TEST_NAME", value, 1);
+    auto env = env_flags(s);
+    ::unsetenv("HG_TEST_NAME");
+    return env;
+}
 }  // namespace
 
 TEST_CASE("flags with separate and inline values, positionals and --", "[flags]") {
@@ -50,9 +57,7 @@ TEST_CASE("flags from the environment", "[flags]") {
     std::string value;
     bool on = false;
     auto s = specs(value, on);
-    ::setenv("HG_TEST_NAME", "from-env", 1);
-    auto env = env_flags(s);
-    ::unsetenv("HG_TEST_NAME");
+    auto env = env_with_name(s, "from-env");
     REQUIRE(env.size() == 1);
     CHECK(env[0].origin == "HG_TEST_NAME");
     REQUIRE_FALSE(apply_flags(env, "test"));
@@ -63,9 +68,7 @@ TEST_CASE("flag_value: the command line wins over the environment, the last flag
     std::string value;
     bool on = false;
     auto s = specs(value, on);
-    ::setenv("HG_TEST_NAME", "from-env", 1);
-    auto env = env_flags(s);
-    ::unsetenv("HG_TEST_NAME");
+    auto env = env_with_name(s, "from-env");
     auto none = parse_flags({"--verbose"}, s, "test");
     REQUIRE(none.ok());
     CHECK(flag_value("name", env, none->flags) == std::optional<std::string>("from-env"));
