@@ -38,6 +38,9 @@ enum class Failure {
     file_empty,
     file_stale,
     socket_missing,          // unix:// path does not exist
+    server_not_ready,        // the server answered that it is not ready (starting up, loading,
+                             // too many connections, wrong role): the reason says what it said
+    protocol_error,          // the answer is not that protocol (a wrong port?) or is malformed
     other,                   // anything else, reason says what
 };
 
