@@ -8,7 +8,13 @@
     X(https)                \
     X(dns)                  \
     X(file)                 \
-    X(unix)
+    X(unix)                 \
+    X(postgres)             \
+    X(mysql)                \
+    X(redis)                \
+    X(rediss)               \
+    X(amqp)                 \
+    X(memcached)
 
 namespace healthgate {
 namespace check {
