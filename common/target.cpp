@@ -342,7 +342,8 @@ std::string target_kinds_help() {
     }
     out += "  IPv6 literals in brackets: tcp://[::1]:5432\n\nTarget options:\n";
     for (const auto& option : k_common_options) {
-        out += fmt::format("  {}={:<12} {} (default {})\n", option.name, option.value, option.help, option.default_text);
+        out += fmt::format("  {:<18} {} (default {})\n", fmt::format("{}={}", option.name, option.value), option.help,
+                           option.default_text);
     }
     for (const TargetKind* kind : target_kinds()) {
         if (kind->options.empty()) continue;

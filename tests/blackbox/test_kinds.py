@@ -309,6 +309,44 @@ class Amqp(KindTest):
         self.assertReady("amqp://127.0.0.1:%d" % self.port)
 
 
+class Forms(unittest.TestCase):
+    """The new kinds in YAML, the environment and serve's liveness rule (no server needed)."""
+
+    def write(self, text):
+        fd, path = tempfile.mkstemp(prefix="hg-kinds-", suffix=".yaml")
+        self.addCleanup(os.remove, path)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return path
+
+    def test_remote_dependency_is_readiness_not_liveness(self):
+        bad = self.write('checks:\n  - {name: db, target: "postgres://db.example?user=app", probes: [liveness]}\n')
+        r = run(["config", "check", bad])
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("liveness depends on db.example:5432", r.stdout + r.stderr)
+        good = self.write('checks:\n  - {name: db, target: "postgres://db.example", probes: [readiness]}\n'
+                          '  - {name: cache, target: "redis://127.0.0.1", probes: [liveness]}\n')
+        r = run(["config", "check", good])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_yaml_option_errors_name_the_option_and_hide_secrets(self):
+        path = self.write("targets:\n  - url: redis://127.0.0.1:1\n    password: s3cret\n    role: leader\n")
+        r = run(["wait", "--config", path])
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.strip().count("\n"), 0, r.stderr)
+        self.assertIn(':4: option role="leader": expected master or replica', r.stderr)
+        r = run(["wait", "redis://127.0.0.1:1?password=" + "s3cret" * 300])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("option password=<secret>", r.stderr)
+        self.assertNotIn("s3cret", r.stderr)
+
+    def test_environment_targets(self):
+        r = run(["wait", "--timeout", "500ms"], env={"HEALTHGATE_TARGETS": "memcached://127.0.0.1:%d" % free_port()})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("memcached://127.0.0.1", r.stderr)
+        self.assertIn("connection refused", r.stderr)
+
+
 class _Epmd:
     def __init__(self, port):
         self.port = port
