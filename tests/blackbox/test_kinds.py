@@ -184,6 +184,28 @@ class Redis(KindTest):
         self.assertReady("redis://127.0.0.1:%d?role=master" % self.port)
         self.assertNotReady("redis://127.0.0.1:%d?role=replica" % self.port, "role is master, want replica")
 
+    def test_loading_is_not_ready(self):
+        d = temp_dir()
+        self.addCleanup(shutil.rmtree, d, True)
+        port = free_port()
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "",
+                "--appendonly", "no", "--enable-debug-command", "yes",
+                "--loading-process-events-interval-bytes", "1024"]
+        server = Server(argv)
+        self.addCleanup(server.stop)
+        wait_ready(port, server, 10, "redis-server")
+        with socket.create_connection(("127.0.0.1", port), 60) as s:  # a large RDB: loading takes a while
+            s.sendall(b"DEBUG POPULATE 2000000 key 32\r\nSAVE\r\n")
+            answer = b""
+            while answer.count(b"\r\n") < 2:
+                answer += s.recv(100)
+            self.assertEqual(answer, b"+OK\r\n+OK\r\n")
+        server.stop()
+        server = Server(argv)
+        self.addCleanup(server.stop)
+        wait_ready(port, server, 10, "redis-server")
+        self.assertNotReady("redis://127.0.0.1:%d" % port, "server not ready", "LOADING")
+
     def test_auth(self):
         self.assertReady("redis://127.0.0.1:%d" % self.auth_port)  # NOAUTH: it is up
         self.assertReady("redis://127.0.0.1:%d?password=s3cret&role=master" % self.auth_port)
