@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+#include <cstring>
 #include <fmt/format.h>
 #include <poll.h>
 
@@ -30,7 +32,9 @@ int query_type(DnsRecordType type) {
     return ns_t_a;
 }
 
-DnsAnswer parse_answer(int status, DnsRecordType type, const unsigned char* abuf, int alen) {
+}  // namespace
+
+DnsAnswer parse_dns_answer(int status, DnsRecordType type, const unsigned char* abuf, int alen) {
     DnsAnswer out;
     out.status = status;
     if (status != ARES_SUCCESS) return out;
@@ -64,6 +68,8 @@ DnsAnswer parse_answer(int status, DnsRecordType type, const unsigned char* abuf
     if (out.status == ARES_SUCCESS && out.addresses.empty()) out.status = ARES_ENODATA;
     return out;
 }
+
+namespace {
 
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
     std::string out;
@@ -104,6 +110,60 @@ Failure classify_ares_status(int status) {
         case ARES_EBADRESP: return Failure::dns_server_failure;
         default: return Failure::other;
     }
+}
+
+bool search_continues(int status) {
+    return status == ARES_ENOTFOUND || status == ARES_ENODATA || status == ARES_ESERVFAIL || status == ARES_EREFUSED;
+}
+
+int search_status(const std::vector<NameOutcome>& tried, std::string_view name) {
+    if (tried.empty()) return ARES_ENOTFOUND;
+    std::string_view bare = name;
+    while (!bare.empty() && bare.back() == '.') bare.remove_suffix(1);
+    bool any_searched = false, searched_all_missing = true, rest_missing_or_failed = true, any_nodata = false;
+    for (const NameOutcome& outcome : tried) {
+        any_nodata = any_nodata || outcome.status == ARES_ENODATA;
+        if (outcome.name != bare) {
+            any_searched = true;
+            searched_all_missing = searched_all_missing && outcome.status == ARES_ENOTFOUND;
+        } else {
+            rest_missing_or_failed = rest_missing_or_failed &&
+                                     (outcome.status == ARES_ENOTFOUND || outcome.status == ARES_ESERVFAIL ||
+                                      outcome.status == ARES_EREFUSED);
+        }
+    }
+    if (any_nodata) return ARES_ENODATA;
+    bool all_missing = std::all_of(tried.begin(), tried.end(), [](const NameOutcome& o) { return o.status == ARES_ENOTFOUND; });
+    if (all_missing || (any_searched && searched_all_missing && rest_missing_or_failed)) return ARES_ENOTFOUND;
+    return tried.back().status;
+}
+
+std::string describe_dns_failure(const DnsAnswer& answer, std::string_view name, DnsRecordType type,
+                                 const ResolvConf& conf) {
+    if (answer.tried.empty()) return describe_dns_failure(answer.status, name, type, conf);
+    std::vector<std::string> names;
+    for (const NameOutcome& outcome : answer.tried) names.push_back(outcome.name);
+    std::string line;
+    switch (answer.status) {
+        case ARES_ENOTFOUND: line = fmt::format("no such name: tried {}", join(names, ", ")); break;
+        case ARES_ENODATA: line = fmt::format("no {} record: tried {}", record_type_name(type), join(names, ", ")); break;
+        default: line = describe_dns_failure(answer.status, name, type, conf);
+    }
+    if (answer.status != ARES_ENOTFOUND && answer.status != ARES_ENODATA) return line;
+    // The candidates whose outcome differs from the verdict, so that a
+    // refusing upstream is still visible.
+    std::string servers = join_nameservers(conf, ", ");
+    for (const NameOutcome& outcome : answer.tried) {
+        if (outcome.status == answer.status || outcome.status == ARES_ENOTFOUND || outcome.status == ARES_ENODATA) continue;
+        std::string what;
+        switch (outcome.status) {
+            case ARES_EREFUSED: what = "query refused (REFUSED)"; break;
+            case ARES_ESERVFAIL: what = "server failure (SERVFAIL)"; break;
+            default: what = ares_strerror(outcome.status);
+        }
+        line += fmt::format("; {}: {} by nameserver {}", outcome.name, what, servers);
+    }
+    return line;
 }
 
 std::string describe_dns_failure(int status, std::string_view name, DnsRecordType type, const ResolvConf& conf) {
@@ -159,6 +219,9 @@ struct Resolver::Inflight {
     std::string key;
     DnsRecordType type;
     std::vector<std::pair<std::weak_ptr<Waiter>, int>> waiters;
+    std::string name;                     // as asked
+    std::vector<std::string> candidates;  // search_candidates(), queried in order
+    std::vector<NameOutcome> tried;
 };
 
 // A socket c-ares asked us to watch. The descriptor is released, never
@@ -249,12 +312,20 @@ void Resolver::start(const std::string& name, DnsRecordType type, const std::sha
         it->second->waiters.emplace_back(waiter, slot);
         return;
     }
-    auto* inflight = new Inflight{this, key, type, {}};
+    auto* inflight = new Inflight{this, key, type, {}, name, search_candidates(name, conf_), {}};
     inflight->waiters.emplace_back(waiter, slot);
     inflight_.emplace(std::move(key), inflight);
-    // May call on_answer before returning (bad name, out of memory).
-    ares_search(channel_, name.c_str(), ns_c_in, query_type(type), &Resolver::on_answer, inflight);
+    query_next(inflight);
     schedule_timer();
+}
+
+// The search list by hand (ares_query per candidate, not ares_search), so
+// that each candidate's outcome is kept. May call on_answer before returning
+// (bad name, out of memory).
+void Resolver::query_next(Inflight* inflight) {
+    const std::string& name = inflight->candidates[inflight->tried.size()];
+    ares_query(inflight->owner->channel_, name.c_str(), ns_c_in, query_type(inflight->type), &Resolver::on_answer,
+               inflight);
 }
 
 void Resolver::drop_abandoned() {
@@ -272,9 +343,17 @@ void Resolver::drop_abandoned() {
 }
 
 void Resolver::on_answer(void* arg, int status, int, unsigned char* abuf, int alen) {
-    std::unique_ptr<Inflight> inflight(static_cast<Inflight*>(arg));
+    auto* current = static_cast<Inflight*>(arg);
+    DnsAnswer answer = parse_dns_answer(status, current->type, abuf, alen);
+    current->tried.push_back(NameOutcome{current->candidates[current->tried.size()], answer.status});
+    if (!answer.ok() && search_continues(answer.status) && current->tried.size() < current->candidates.size()) {
+        query_next(current);
+        return;
+    }
+    std::unique_ptr<Inflight> inflight(current);
     inflight->owner->inflight_.erase(inflight->key);
-    DnsAnswer answer = parse_answer(status, inflight->type, abuf, alen);
+    if (!answer.ok()) answer.status = search_status(inflight->tried, inflight->name);
+    answer.tried = std::move(inflight->tried);
     for (auto& [weak, slot] : inflight->waiters) {
         if (auto waiter = weak.lock()) {
             waiter->answers[slot] = answer;

@@ -41,21 +41,51 @@ struct SrvRecord {
     std::uint16_t weight = 0;
 };
 
+// What one name of a search (a candidate of the search list) got.
+struct NameOutcome {
+    std::string name;
+    int status = 0;  // c-ares status
+    bool operator==(const NameOutcome&) const = default;
+};
+
 // The outcome of one search: a c-ares status (0 = ARES_SUCCESS) and the records.
 // A success always carries at least one record (else it becomes ARES_ENODATA).
+// `tried` keeps every candidate's own outcome, in order; `status` is what the
+// whole search means (search_status).
 struct DnsAnswer {
     int status = 0;
     std::vector<boost::asio::ip::address> addresses;  // A / AAAA
     std::vector<SrvRecord> services;                  // SRV
+    std::vector<NameOutcome> tried;
     bool ok() const { return status == 0; }
 };
+
+// An answer as c-ares hands it to the callback (status and raw message),
+// parsed for `type` (fuzzed: the message comes from the network).
+DnsAnswer parse_dns_answer(int status, DnsRecordType type, const unsigned char* abuf, int alen);
 
 // Pure: which Failure a c-ares status means.
 Failure classify_ares_status(int status);
 
+// Pure: whether a search goes on to the next candidate after this status
+// (the name is missing there, or that server would not say).
+bool search_continues(int status);
+
+// Pure: what a failed search means, from each candidate's outcome. The name
+// is missing ("no such name") when every candidate from the search list got
+// NXDOMAIN, even if the bare name was refused or failed (a cluster DNS with no
+// upstream does that); some candidate without this record type makes it "no
+// record"; otherwise the last candidate's status, as c-ares would say.
+int search_status(const std::vector<NameOutcome>& tried, std::string_view name);
+
 // Pure: one line saying why the search for `name` failed, e.g.
 // "no such name: tried db.ns.svc.cluster.local, db.svc.cluster.local, db.cluster.local, db"
 std::string describe_dns_failure(int status, std::string_view name, DnsRecordType type, const ResolvConf& conf);
+// The same with the candidates' own outcomes: names actually tried, and the
+// ones whose outcome differs from the verdict listed after it
+// ("no such name: tried db.ns.svc.cluster.local, …, db; db: query refused (REFUSED)").
+std::string describe_dns_failure(const DnsAnswer& answer, std::string_view name, DnsRecordType type,
+                                 const ResolvConf& conf);
 
 std::string_view record_type_name(DnsRecordType type);
 
@@ -70,7 +100,8 @@ public:
     Resolver(const Resolver&) = delete;
     Resolver& operator=(const Resolver&) = delete;
 
-    // One search (search list and ndots honoured) for a record type; nullopt
+    // One search (search list and ndots honoured, one query per candidate name,
+    // each outcome kept) for a record type; nullopt
     // when `deadline` came first.
     boost::asio::awaitable<std::optional<DnsAnswer>> search(std::string name, DnsRecordType type,
                                                             Clock::time_point deadline);
@@ -96,6 +127,7 @@ private:
 
     Resolver(boost::asio::io_context& io, ResolvConf conf);
     void start(const std::string& name, DnsRecordType type, const std::shared_ptr<Waiter>& waiter, int slot);
+    static void query_next(Inflight* inflight);
     static void on_answer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
     static void on_socket_state(void* data, int fd, int readable, int writable);
     void arm(const std::shared_ptr<Watch>& watch);

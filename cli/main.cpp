@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/startup.hpp"
+#include "common/error_line.hpp"
 #include "common/exit_codes.hpp"
 #include "gate/wait_command.hpp"
 #include "probe/probe_command.hpp"
@@ -61,9 +62,10 @@ int main(int argc, char** argv) {
         if (command == "install") return healthgate::sidecar::install_main(args);
     } catch (const std::exception& e) {
         // The one catch at the edge: anything that escapes is a bug, reported plainly.
-        std::fprintf(stderr, "healthgate %s: internal error: %s\n", command.c_str(), e.what());
-        return healthgate::k_exit_usage;
+        return healthgate::usage_error(command + ": internal error: " + e.what(), args);
     }
-    std::fprintf(stderr, "healthgate: unknown command \"%s\" (see healthgate --help)\n", command.c_str());
+    std::string line = healthgate::error_line("unknown command \"" + command + "\" (see healthgate --help)",
+                                              healthgate::command_secrets(args));
+    std::fprintf(stderr, "healthgate: %s\n", line.c_str());
     return healthgate::k_exit_usage;
 }

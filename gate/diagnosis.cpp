@@ -25,6 +25,25 @@ bool is_dns_failure(check::Failure failure) {
     }
 }
 
+// What `kubectl describe pod` shows next to "Message:": the first pending
+// target and its classified failure, how many more, and the verdict.
+//   "tcp://postgres:5432: connection refused (and 1 more) — not ready after 5m00s"
+std::string first_line(const std::vector<TargetStatus>& targets, std::size_t pending, const std::string& cause) {
+    const TargetStatus* first = nullptr;
+    for (const auto& t : targets) {
+        if (!t.ready) {
+            first = &t;
+            break;
+        }
+    }
+    if (!first) return fmt::format("all {} target{} ready — {}", targets.size(), targets.size() == 1 ? "" : "s", cause);
+    std::string failure = first->attempts == 0 ? std::string("no attempt finished")
+                                               : std::string(check::failure_name(first->last_failure));
+    std::string more = pending > 1 ? fmt::format(" (and {} more)", pending - 1) : "";
+    std::string head = fmt::format("{}: {}", first->target.name, failure);
+    return fmt::format("{}{} — {}", utf8_prefix(head, k_max_target_line), more, cause);
+}
+
 }  // namespace
 
 std::vector<std::string> diagnosis_lines(const DiagnosisInput& input) {
@@ -38,8 +57,7 @@ std::vector<std::string> diagnosis_lines(const DiagnosisInput& input) {
         }
     }
     std::vector<std::string> lines;
-    lines.push_back(fmt::format("healthgate wait: {} of {} target{} not ready: {}", pending, targets.size(),
-                                targets.size() == 1 ? "" : "s", input.cause));
+    lines.push_back(first_line(targets, pending, input.cause));
     for (const auto& t : targets) {
         if (t.ready) continue;
         std::string line;

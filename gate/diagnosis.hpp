@@ -1,7 +1,8 @@
 #pragma once
 // The diagnosis `wait` writes when it gives up: to the log and to the
 // termination message, where `kubectl describe pod` shows it. Most important
-// first: the verdict, then each pending target with its last error, then the
+// first: the first pending target, its classified failure and the verdict,
+// then each pending target with its last error, then the
 // ready ones, then the resolver settings when a DNS failure is involved.
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@ namespace healthgate::gate {
 inline constexpr std::size_t k_max_target_line = 700;
 
 struct DiagnosisInput {
-    std::string cause;              // "timed out after 5m00s" / "stopped by SIGTERM after 12.0s"
+    std::string cause;              // "not ready after 5m00s" / "stopped by SIGTERM after 12.0s"
     const std::vector<TargetStatus>* targets = nullptr;
     Clock::time_point start{};
     Clock::time_point now{};

@@ -18,6 +18,7 @@
 
 #include "check/check.hpp"
 #include "check/describe.hpp"
+#include "common/error_line.hpp"
 #include "common/exit_codes.hpp"
 #include "common/log.hpp"
 #include "common/termination_message.hpp"
@@ -134,8 +135,7 @@ int exec_command(const std::vector<std::string>& command) {
 int wait_main(const std::vector<std::string>& args) {
     auto loaded = load_wait_config(args);
     if (!loaded) {
-        std::fprintf(stderr, "healthgate %s\n", loaded.error().c_str());
-        return k_exit_usage;
+        return usage_error(loaded.error(), args);
     }
     const WaitConfig& config = *loaded;
     if (config.help) {
@@ -151,8 +151,7 @@ int wait_main(const std::vector<std::string>& args) {
         asio::io_context io(1);
         auto checker = check::Checker::create(io, check::CheckerOptions{config.resolv_conf});
         if (!checker) {
-            std::fprintf(stderr, "healthgate wait: %s\n", checker.error().c_str());
-            return k_exit_usage;
+            return usage_error("wait: " + checker.error(), args);
         }
         WaitRun run{config, io, **checker, {}};
         for (const Target& target : config.targets) run.targets.push_back(TargetStatus{target});
@@ -190,7 +189,7 @@ int wait_main(const std::vector<std::string>& args) {
                                             {"elapsed", format_duration(elapsed)}});
         } else {
             DiagnosisInput input{outcome == Outcome::timed_out
-                                     ? fmt::format("timed out after {}", format_duration(elapsed))
+                                     ? fmt::format("not ready after {}", format_duration(elapsed))
                                      : fmt::format("stopped by {} after {}", signal_name(signal_number),
                                                    format_duration(elapsed)),
                                  &run.targets, run.start, Clock::now(), (*checker)->resolver_summary()};

@@ -1,5 +1,6 @@
 #include "probe/http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/write.hpp>
@@ -10,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <fmt/format.h>
 #include <span>
@@ -59,6 +61,8 @@ struct HttpServer::Connection : std::enable_shared_from_this<Connection> {
     Socket socket;
     Timer timer;
     Clock::time_point deadline = Clock::time_point::max();
+    std::list<Connection*>::iterator position;  // in waiting_, while listed
+    bool listed = false;
 
     explicit Connection(Socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
 
@@ -133,11 +137,30 @@ Expected<tcp::endpoint> HttpServer::listen(const ListenAddress& address) {
     return make_error("cannot listen: no usable address");
 }
 
+std::size_t session_cap(std::size_t wanted, std::size_t fd_limit) {
+    // The checks, the listener, c-ares and the log need a few descriptors each.
+    constexpr std::size_t k_reserved = 64;
+    if (fd_limit <= 2 * k_reserved) return std::max<std::size_t>(1, std::min(wanted, fd_limit / 2));
+    return std::min(wanted, fd_limit - k_reserved);
+}
+
 void HttpServer::start() { asio::co_spawn(io_.get_executor(), accept_loop(), asio::detached); }
 
 void HttpServer::stop() {
     boost::system::error_code ec;
     acceptor_.close(ec);
+}
+
+// Closes the session that has waited longest for its client; its coroutine
+// ends with its pending read or write cancelled.
+bool HttpServer::evict_oldest() {
+    if (waiting_.empty()) return false;
+    Connection* oldest = waiting_.front();
+    waiting_.pop_front();
+    oldest->listed = false;
+    --sessions_;
+    oldest->close();
+    return true;
 }
 
 HttpServer::Task<void> HttpServer::accept_loop() {
@@ -147,15 +170,18 @@ HttpServer::Task<void> HttpServer::accept_loop() {
         auto [ec, socket] = co_await acceptor_.async_accept(k_use);
         if (!*alive || ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
         if (ec) {
-            // Out of descriptors or memory: say so once per pause, then retry.
+            // Out of descriptors: make room by closing the longest-waiting
+            // session; with none to close, say so once per pause and retry.
+            if ((ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) &&
+                evict_oldest()) {
+                continue;
+            }
             log::warn("accept failed", {{"error", ec.message()}});
             pause.expires_after(Duration{100});
             co_await pause.async_wait(k_use);
             continue;
         }
-        if (sessions_ >= limits_.max_sessions) {
-            socket.close(ec);
-            continue;
+        while (sessions_ >= limits_.max_sessions && evict_oldest()) {
         }
         asio::co_spawn(io_.get_executor(), session(std::move(socket)), asio::detached);
     }
@@ -163,27 +189,58 @@ HttpServer::Task<void> HttpServer::accept_loop() {
 
 HttpServer::Task<void> HttpServer::session(Socket socket) {
     std::shared_ptr<bool> alive = alive_;
-    ++sessions_;
-    struct Count {
-        HttpServer* server;
-        std::shared_ptr<bool> alive;
-        ~Count() {
-            if (*alive) --server->sessions_;
-        }
-    } count{this, alive};
-
     boost::system::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     auto connection = std::make_shared<Connection>(std::move(socket));
+    ++sessions_;
+    connection->position = waiting_.insert(waiting_.end(), connection.get());
+    connection->listed = true;
+    struct Unlist {
+        HttpServer* server;
+        Connection* connection;
+        std::shared_ptr<bool> alive;
+        ~Unlist() {
+            if (!*alive || !connection->listed) return;  // evicted (already uncounted) or server gone
+            server->waiting_.erase(connection->position);
+            --server->sessions_;
+            connection->listed = false;
+        }
+    } unlist{this, connection.get(), alive};
+    auto progressed = [&] {
+        if (connection->listed) waiting_.splice(waiting_.end(), waiting_, connection->position);
+    };
+
     Socket& stream = connection->socket;
     beast::flat_buffer buffer(limits_.header_bytes + limits_.body_bytes);
-    for (;;) {
+    for (bool first = true;; first = false) {
+        if (buffer.size() == 0) {
+            // Waiting for a request's first bytes holds no buffer.
+            buffer.shrink_to_fit();
+            connection->expires_after(first ? std::min(limits_.first_bytes_timeout, limits_.read_timeout)
+                                            : limits_.read_timeout);
+            auto [wait_error] = co_await stream.async_wait(Socket::wait_read, k_use);
+            if (wait_error || !*alive) break;
+        }
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(limits_.header_bytes));
         parser.body_limit(limits_.body_bytes);
-        connection->expires_after(limits_.read_timeout);
-        auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, k_use);
+        connection->expires_after(std::min(limits_.header_timeout, limits_.read_timeout));
+        auto [read_error, read_bytes] = co_await http::async_read_header(stream, buffer, parser, k_use);
         if (!*alive) co_return;
+        // A body only GET or HEAD waits for (and they rarely have one); any
+        // other method is answered (405) after its headers.
+        bool unread_body = false;
+        if (!read_error && !parser.is_done()) {
+            http::verb method = parser.get().method();
+            if (method == http::verb::get || method == http::verb::head) {
+                connection->expires_after(limits_.read_timeout);
+                auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, k_use);
+                if (!*alive) co_return;
+                read_error = body_error;
+            } else {
+                unread_body = true;
+            }
+        }
 
         Response answer;
         bool keep_alive = false;
@@ -196,7 +253,7 @@ HttpServer::Task<void> HttpServer::session(Socket socket) {
         } else {
             const auto& request = parser.get();
             answer = handle(Request{request.method_string(), request.target(), request[http::field::accept]}, snapshot_());
-            keep_alive = request.keep_alive() && answer.status != 405;
+            keep_alive = request.keep_alive() && answer.status != 405 && !unread_body;
             head_only = request.method() == http::verb::head;
             version = request.version();
         }
@@ -205,11 +262,13 @@ HttpServer::Task<void> HttpServer::session(Socket socket) {
         connection->expires_after(limits_.write_timeout);
         auto [write_error, written] =
             co_await asio::async_write(stream, std::span<const asio::const_buffer>(message.data(), head_only ? 1 : 2), k_use);
-        if (write_error || !keep_alive || !*alive) {
-            if (!write_error && read_error && *alive) {
+        if (!*alive) co_return;
+        if (!write_error) progressed();
+        if (write_error || !keep_alive) {
+            if (!write_error && (read_error || unread_body)) {
                 // Closing with unread request bytes would send a reset that can
-                // destroy our error answer before the client reads it: read and
-                // drop a bounded amount for a short time first.
+                // destroy our answer before the client reads it: read and drop
+                // a bounded amount for a short time first.
                 stream.shutdown(tcp::socket::shutdown_send, ec);
                 buffer.clear();
                 std::size_t dropped = 0;

@@ -1,10 +1,19 @@
 #pragma once
 // The HTTP/1.1 server of `serve` (Beast's parser, one io_context, coroutines).
-// Each session is bounded in time and memory: a deadline set before each read
-// and each write (one timer per connection enforces it), a header limit, a
-// small body limit, and a cap on sessions; a bad request gets a 4xx and a
-// closed connection, and the others keep being served. What to answer is the
-// pure handle() of http_handler.hpp.
+// It must keep answering the kubelet whatever else holds connections to the
+// port (slowloris, slow bodies, slow readers, many keep-alive clients):
+//   - a request's first bytes must come within first_bytes_timeout of the
+//     connection (or of the previous answer), its headers within
+//     header_timeout of those, the rest within read_timeout; idle connections
+//     hold no buffer, only a socket and a timer;
+//   - at max_sessions, a new connection closes the one that has waited
+//     longest for its client (idle, incomplete, or a slow reader) instead of
+//     being refused, so a fresh probe is always served; the cap also bounds
+//     fds (and is kept under RLIMIT_NOFILE);
+//   - a request with a body it does not need (POST...) is answered after its
+//     headers, without waiting for the body;
+//   - a bad request gets a 4xx and a closed connection.
+// What to answer is the pure handle() of http_handler.hpp.
 //
 // Sockets, timers and coroutines use the io_context's own executor type, not
 // the type-erased any_io_executor: it halves the work per request.
@@ -14,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <functional>
+#include <list>
 #include <memory>
 
 #include "common/duration.hpp"
@@ -26,10 +36,16 @@ namespace healthgate::probe {
 struct ServerLimits {
     std::size_t header_bytes = 8 * 1024;  // request line + headers (431 above)
     std::size_t body_bytes = 4 * 1024;    // GET/HEAD need none (413 above)
-    Duration read_timeout{10'000};        // a whole request, idle keep-alive included
+    Duration first_bytes_timeout{2'000};  // connection (or previous answer) to a request's first bytes
+    Duration header_timeout{3'000};       // first bytes to the end of the headers
+    Duration read_timeout{10'000};        // idle keep-alive, and a request's body
     Duration write_timeout{10'000};
-    std::size_t max_sessions = 256;       // further connections are closed at once (memory bound)
+    std::size_t max_sessions = 512;       // at the cap the longest-waiting session is closed
 };
+
+// The session cap for this process: `wanted`, but leaving room under the
+// descriptor limit for the checks, the listener and the resolver.
+std::size_t session_cap(std::size_t wanted, std::size_t fd_limit);
 
 class HttpServer {
 public:
@@ -55,12 +71,16 @@ private:
     struct Connection;
     Task<void> accept_loop();
     Task<void> session(Socket socket);
+    bool evict_oldest();
 
     boost::asio::io_context& io_;
     SnapshotFn snapshot_;
     ServerLimits limits_;
     Acceptor acceptor_;
     std::size_t sessions_ = 0;
+    // Open sessions, longest-waiting first: a session moves to the back each
+    // time it makes progress (accepted, a request read, an answer written).
+    std::list<Connection*> waiting_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -19,6 +19,7 @@
 
 #include "check/check.hpp"
 #include "check/describe.hpp"
+#include "common/error_line.hpp"
 #include "common/exit_codes.hpp"
 #include "common/flags.hpp"
 #include "common/target.hpp"
@@ -93,32 +94,27 @@ std::vector<FlagSpec> probe_flags(ProbeOptions& options) {
     };
 }
 
-int usage_error(const std::string& message) {
-    std::fprintf(stderr, "healthgate %s\n", message.c_str());
-    return k_exit_usage;
-}
-
 }  // namespace
 
 int probe_main(const std::vector<std::string>& args) {
     ProbeOptions options;
     const std::vector<FlagSpec> specs = probe_flags(options);
     auto parsed = parse_flags(args, specs, "probe");
-    if (!parsed) return usage_error(parsed.error());
+    if (!parsed) return usage_error(parsed.error(), args);
     if (parsed->help) {
         std::fputs(k_probe_help, stdout);
         return k_exit_ok;
     }
-    if (parsed->has_command) return usage_error("probe: unexpected \"--\" (probe runs no command)");
-    if (auto problem = apply_flags(env_flags(specs), "probe")) return usage_error(*problem);
-    if (auto problem = apply_flags(parsed->flags, "probe")) return usage_error(*problem);
+    if (parsed->has_command) return usage_error("probe: unexpected \"--\" (probe runs no command)", args);
+    if (auto problem = apply_flags(env_flags(specs), "probe")) return usage_error(*problem, args);
+    if (auto problem = apply_flags(parsed->flags, "probe")) return usage_error(*problem, args);
     std::vector<Target> targets;
     for (const std::string& text : parsed->positionals) {
         auto target = parse_target(text);
-        if (!target) return usage_error("probe: " + target.error());
+        if (!target) return usage_error("probe: " + target.error(), args);
         targets.push_back(std::move(*target));
     }
-    if (targets.empty()) return usage_error("probe: no targets given (see healthgate probe --help)");
+    if (targets.empty()) return usage_error("probe: no targets given (see healthgate probe --help)", args);
 
     // One thread, no locking: nothing else calls into asio (signals arrive through a pipe).
     asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
@@ -126,7 +122,7 @@ int probe_main(const std::vector<std::string>& args) {
     checker_options.names_needed =
         options.resolv_conf_given || std::any_of(targets.begin(), targets.end(), check::needs_name_lookup);
     auto checker = check::Checker::create(io, checker_options);
-    if (!checker) return usage_error("probe: " + checker.error());
+    if (!checker) return usage_error("probe: " + checker.error(), args);
 
     std::vector<std::optional<check::CheckResult>> results(targets.size());
     std::size_t pending = targets.size();

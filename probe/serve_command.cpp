@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include "check/check.hpp"
+#include "common/error_line.hpp"
 #include "common/exit_codes.hpp"
 #include "common/log.hpp"
 #include "probe/health_checker.hpp"
@@ -48,8 +50,7 @@ std::string summary(const ServeConfig& config) {
 int serve_main(const std::vector<std::string>& args) {
     auto config = load_serve_config(args, LocalIdentity::from_environment());
     if (!config) {
-        std::fprintf(stderr, "healthgate %s\n", config.error().c_str());
-        return k_exit_usage;
+        return usage_error(config.error(), args);
     }
     if (config->help) {
         std::fputs(k_serve_help, stdout);
@@ -61,18 +62,19 @@ int serve_main(const std::vector<std::string>& args) {
     asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
     auto checker = check::Checker::create(io, check::CheckerOptions{config->resolv_conf});
     if (!checker) {
-        std::fprintf(stderr, "healthgate serve: %s\n", checker.error().c_str());
-        return k_exit_usage;
+        return usage_error("serve: " + checker.error(), args);
     }
     HealthChecker checks(io, **checker, *config);
     bool draining = false;
     ServerLimits limits;
     limits.read_timeout = limits.write_timeout = config->request_timeout;
+    if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+        limits.max_sessions = session_cap(limits.max_sessions, nofile.rlim_cur);
+    }
     HttpServer server(io, [&] { return checks.snapshot(draining); }, limits);
     auto endpoint = server.listen(config->listen);
     if (!endpoint) {
-        std::fprintf(stderr, "healthgate serve: %s\n", endpoint.error().c_str());
-        return k_exit_usage;
+        return usage_error("serve: " + endpoint.error(), args);
     }
 
     // SIGTERM: readiness 503 at once, liveness unchanged, exit 0 after the
@@ -129,7 +131,8 @@ int config_main(const std::vector<std::string>& args) {
     }
     auto config = load_serve_config_file(args[1], LocalIdentity::from_environment());
     if (!config) {
-        std::fprintf(stderr, "%s\n", config.error().c_str());
+        // file:line first, as compilers do (no "healthgate" prefix).
+        std::fprintf(stderr, "%s\n", error_line(config.error(), command_secrets(args, {args[1]})).c_str());
         return k_exit_usage;
     }
     std::printf("%s: ok: %s\n", args[1].c_str(), summary(*config).c_str());

@@ -167,6 +167,22 @@ class Dns(WaitTestCase):
         self.assertIn("redis.ns.svc.cluster.local", message)
         self.assertIn("ndots 5", message)
 
+    def test_missing_service_behind_a_failing_upstream_is_no_such_name(self):
+        # A cluster DNS without upstream: NXDOMAIN for every in-cluster
+        # candidate, SERVFAIL for the bare name. The verdict is the missing
+        # name, with the differing outcome listed.
+        dns = Dnsmasq(servfail=["nosuch-service"])
+        self.addCleanup(dns.stop)
+        resolv = dns.resolv_conf(self.dir)
+        r = run(["wait", "--timeout", "1s", "--resolv-conf", resolv, "--termination-log", self.termlog]
+                + FAST[:4] + ["dns://nosuch-service"], timeout=30)
+        self.assertEqual(r.returncode, 1)
+        message = self.read_termlog()
+        first = message.splitlines()[0]
+        self.assertTrue(first.startswith("dns://nosuch-service: dns: no such name — not ready after"), first)
+        self.assertIn("no such name: tried nosuch-service.ns.svc.cluster.local", message)
+        self.assertIn("; nosuch-service: server failure (SERVFAIL)", message)
+
     def test_trailing_dot_is_absolute(self):
         r = self.wait("dns://db.", timeout="1s")
         self.assertEqual(r.returncode, 1)
@@ -275,12 +291,13 @@ class Lifecycle(WaitTestCase):
                  "tcp://127.0.0.1:%d" % closed, "file:///nonexistent/ready"], timeout=20)
         self.assertEqual(r.returncode, 1)
         lines = self.read_termlog().splitlines()
-        self.assertIn("2 of 3 targets not ready: timed out after", lines[0])
+        # The first line (kubectl describe's "Message:") names the first pending target and its cause.
+        self.assertTrue(lines[0].startswith("tcp://127.0.0.1:%d: connection refused (and 1 more) — not ready after " % closed), lines[0])
         self.assertTrue(lines[1].startswith("[-] tcp://127.0.0.1:%d: connect 127.0.0.1:%d: connection refused" % (closed, closed)), lines[1])
         self.assertIn("attempts", lines[1])
         self.assertTrue(lines[2].startswith("[-] file:///nonexistent/ready: file missing"), lines[2])
         self.assertTrue(lines[3].startswith("[+] " + dep.url), lines[3])
-        self.assertIn("timed out", r.stderr)
+        self.assertIn("not ready after", r.stderr)
 
     def test_termination_message_stays_under_4096_bytes(self):
         targets = ["tcp://127.0.0.1:%d#name=%s" % (free_port(), "x" * 200 + str(i)) for i in range(40)]

@@ -222,3 +222,34 @@ TEST_CASE("destroying the resolver with a query in flight is clean", "[resolver]
     io.restart();
     io.poll();  // handlers of the released sockets run without touching the resolver
 }
+
+TEST_CASE("a search is classified by what its candidates got, not by the last one", "[resolver]") {
+    auto nx = [](const char* name) { return NameOutcome{name, ARES_ENOTFOUND}; };
+    std::vector<NameOutcome> tried = {nx("db.shop.svc.cluster.local"), nx("db.svc.cluster.local"), nx("db.cluster.local"),
+                                      NameOutcome{"db", ARES_EREFUSED}};
+    // A cluster DNS without upstream: every in-cluster candidate NXDOMAIN, the bare name REFUSED.
+    REQUIRE(search_status(tried, "db") == ARES_ENOTFOUND);
+    tried.back().status = ARES_ESERVFAIL;
+    REQUIRE(search_status(tried, "db") == ARES_ENOTFOUND);
+    // A refused in-cluster candidate: the server is the problem.
+    tried[0].status = ARES_EREFUSED;
+    REQUIRE(search_status(tried, "db") == ARES_ESERVFAIL);
+    // The name exists without this record type somewhere: no record.
+    tried[0].status = ARES_ENODATA;
+    REQUIRE(search_status(tried, "db") == ARES_ENODATA);
+    // Only the bare name (absolute, or no search list): its own status.
+    REQUIRE(search_status({NameOutcome{"db", ARES_EREFUSED}}, "db.") == ARES_EREFUSED);
+    REQUIRE(search_status({nx("db")}, "db") == ARES_ENOTFOUND);
+    REQUIRE(search_continues(ARES_EREFUSED));
+    REQUIRE_FALSE(search_continues(ARES_ETIMEOUT));
+
+    ResolvConf conf = conf_for(53, k_pod_search, 5);
+    DnsAnswer answer;
+    answer.tried = {nx("db.shop.svc.cluster.local"), nx("db.svc.cluster.local"), nx("db.cluster.local"),
+                    NameOutcome{"db", ARES_EREFUSED}};
+    answer.status = search_status(answer.tried, "db");
+    REQUIRE(classify_ares_status(answer.status) == Failure::dns_no_such_name);
+    REQUIRE(describe_dns_failure(answer, "db", DnsRecordType::a, conf) ==
+            "no such name: tried db.shop.svc.cluster.local, db.svc.cluster.local, db.cluster.local, db; "
+            "db: query refused (REFUSED) by nameserver 127.0.0.1:53");
+}
