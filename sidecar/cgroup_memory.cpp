@@ -175,6 +175,8 @@ Expected<MemoryEvents> parse_memory_events(std::string_view text) {
     if (!kill) return make_error("memory.events: no oom_kill line");
     MemoryEvents events;
     events.oom_kill = *kill;
+    events.high = find_key_value(text, "high").value_or(0);
+    events.max = find_key_value(text, "max").value_or(0);
     events.oom = find_key_value(text, "oom").value_or(0);
     events.oom_group_kill = find_key_value(text, "oom_group_kill").value_or(0);
     return events;
@@ -189,6 +191,98 @@ Expected<OomControl> parse_oom_control(std::string_view text) {
     control.under_oom = *under != 0;
     control.oom_kill = find_key_value(text, "oom_kill");
     return control;
+}
+
+Expected<Pressure> parse_pressure(std::string_view text) {
+    Pressure pressure;
+    bool some = false;
+    for (std::string_view line : split(text, '\n')) {
+        auto fields = fields_of(line);
+        if (fields.empty() || (fields[0] != "some" && fields[0] != "full")) continue;
+        double avg10 = -1, avg60 = -1;
+        std::uint64_t total = 0;
+        for (std::string_view field : fields) {
+            auto equals = field.find('=');
+            if (equals == std::string_view::npos) continue;
+            std::string_view key = field.substr(0, equals), value = field.substr(equals + 1);
+            if (key == "total") {
+                if (auto n = parse_counter(value)) total = *n;
+                continue;
+            }
+            double number = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+            if (ec != std::errc{} || end != value.data() + value.size()) continue;
+            if (key == "avg10") avg10 = number;
+            if (key == "avg60") avg60 = number;
+        }
+        if (avg10 < 0 || avg60 < 0) return make_error(fmt::format("memory.pressure: cannot read \"{}\"", line.substr(0, 60)));
+        if (fields[0] == "some") {
+            pressure.some_avg10 = avg10;
+            pressure.some_avg60 = avg60;
+            pressure.some_total_us = total;
+            some = true;
+        } else {
+            pressure.full_avg10 = avg10;
+            pressure.full_avg60 = avg60;
+            pressure.full_total_us = total;
+        }
+    }
+    if (!some) return make_error("memory.pressure: no \"some\" line");
+    return pressure;
+}
+
+std::vector<CgroupLevel> walk_cgroup_levels(CgroupVersion version, const std::string& leaf, ReadFile read,
+                                            void* context) {
+    bool v2 = version == CgroupVersion::v2;
+    const std::string max_file = v2 ? "/memory.max" : "/memory.limit_in_bytes";
+    const std::string marker = v2 ? "/cgroup.controllers" : "/memory.limit_in_bytes";
+    auto limit_in = [&](const std::string& path) -> std::optional<std::uint64_t> {
+        auto text = read(path, context);
+        if (!text) return std::nullopt;
+        auto limit = parse_limit(*text);
+        return limit ? *limit : std::nullopt;
+    };
+    std::vector<CgroupLevel> levels;
+    std::string dir = leaf;
+    constexpr int k_max_depth = 64;
+    for (int depth = 0; depth < k_max_depth; ++depth) {
+        CgroupLevel level;
+        level.dir = dir;
+        level.depth = depth;
+        level.max = limit_in(dir + max_file);
+        if (v2) level.high = limit_in(dir + "/memory.high");
+        levels.push_back(std::move(level));
+        auto slash = dir.rfind('/');
+        if (slash == std::string::npos || slash == 0) break;
+        std::string parent = dir.substr(0, slash);
+        if (!read(parent + marker, context)) break;  // above the mount: the root we can see
+        dir = std::move(parent);
+    }
+    return levels;
+}
+
+const CgroupLevel* tightest_level(const std::vector<CgroupLevel>& levels, bool high) {
+    const CgroupLevel* best = nullptr;
+    for (const CgroupLevel& level : levels) {
+        const auto& value = high ? level.high : level.max;
+        if (!value) continue;
+        const auto& best_value = best ? (high ? best->high : best->max) : value;
+        if (!best || *value < *best_value) best = &level;
+    }
+    return best;
+}
+
+std::string level_name(const CgroupLevel& level) {
+    if (level.depth == 0) return "container";
+    std::string_view name = level.dir;
+    if (auto slash = name.rfind('/'); slash != std::string_view::npos) name = name.substr(slash + 1);
+    if (name == "kubepods" || name == "kubepods.slice") return "node allocatable";
+    if (name == "burstable" || name == "besteffort" || name == "kubepods-burstable.slice" ||
+        name == "kubepods-besteffort.slice") {
+        return fmt::format("QoS class {}", name);
+    }
+    if (name.find("pod") != std::string_view::npos) return "pod";
+    return fmt::format("parent cgroup {}", name);
 }
 
 std::optional<std::uint64_t> parse_status_hwm(std::string_view text) {
@@ -293,23 +387,71 @@ MemoryMonitor MemoryMonitor::open(const std::optional<std::string>& override_dir
         monitor.current_fd_ = open_file(files.current);
         monitor.peak_sampled_ = peak < 0;  // v2 before 5.19 has no memory.peak: sampled from current
         monitor.dir_ = candidate.dir;
+        monitor.open_levels(candidate.version);
         return monitor;
     }
     return monitor;
 }
 
+// Above the container's own cgroup (pod-level resources, a parent with a
+// limit): the tightest memory.max along the way holds the limit, and peak
+// and usage are read where it is, since that is what the kernel compares.
+void MemoryMonitor::open_levels(CgroupVersion version) {
+    auto read = [](const std::string& path, void*) { return read_file(path); };
+    std::vector<CgroupLevel> levels = walk_cgroup_levels(version, dir_, read, nullptr);
+    if (const CgroupLevel* level = tightest_level(levels, false)) {
+        limit_level_ = *level;
+        if (level->depth > 0) {
+            const MemoryFiles& files = version == CgroupVersion::v2 ? k_v2_files : k_v1_files;
+            auto reopen = [&](int& fd, const char* name) {
+                int opened = open_read(level->dir + "/" + name);
+                if (opened < 0) return;
+                close_fd(fd);
+                fd = opened;
+            };
+            reopen(limit_fd_, files.limit);
+            reopen(current_fd_, files.current);
+            if (!peak_sampled_) reopen(peak_fd_, files.peak);
+            if (version == CgroupVersion::v2) limit_events_fd_ = open_read(level->dir + "/memory.events");
+        }
+    }
+    if (version != CgroupVersion::v2) return;
+    if (const CgroupLevel* level = tightest_level(levels, true)) {
+        high_level_ = *level;
+        high_fd_ = open_read(level->dir + "/memory.high");
+    }
+    pressure_fd_ = open_read(dir_ + "/memory.pressure");
+    swap_fd_ = open_read(dir_ + "/memory.swap.current");
+    if (auto text = read_file(dir_ + "/memory.oom.group")) {
+        if (auto value = parse_counter(*text)) oom_group_ = *value != 0;
+    }
+}
+
+std::vector<std::string> MemoryMonitor::events_paths() const {
+    std::vector<std::string> paths;
+    if (source_ != MemorySource::cgroup_v2) return paths;
+    paths.push_back(dir_ + "/memory.events");
+    if (limit_events_fd_ >= 0 && limit_level_) paths.push_back(limit_level_->dir + "/memory.events");
+    return paths;
+}
+
 MemoryMonitor::MemoryMonitor(MemoryMonitor&& other) noexcept
     : source_(other.source_), dir_(std::move(other.dir_)), peak_fd_(other.peak_fd_), current_fd_(other.current_fd_),
-      limit_fd_(other.limit_fd_), events_fd_(other.events_fd_), peak_sampled_(other.peak_sampled_),
-      sampled_max_(other.sampled_max_) {
-    other.peak_fd_ = other.current_fd_ = other.limit_fd_ = other.events_fd_ = -1;
+      limit_fd_(other.limit_fd_), events_fd_(other.events_fd_), limit_events_fd_(other.limit_events_fd_),
+      high_fd_(other.high_fd_), pressure_fd_(other.pressure_fd_), swap_fd_(other.swap_fd_),
+      limit_level_(std::move(other.limit_level_)), high_level_(std::move(other.high_level_)),
+      oom_group_(other.oom_group_), peak_sampled_(other.peak_sampled_), sampled_max_(other.sampled_max_) {
+    for (int* fd : {&other.peak_fd_, &other.current_fd_, &other.limit_fd_, &other.events_fd_, &other.limit_events_fd_,
+                    &other.high_fd_, &other.pressure_fd_, &other.swap_fd_}) {
+        *fd = -1;
+    }
 }
 
 MemoryMonitor::~MemoryMonitor() {
-    close_fd(peak_fd_);
-    close_fd(current_fd_);
-    close_fd(limit_fd_);
-    close_fd(events_fd_);
+    for (int* fd : {&peak_fd_, &current_fd_, &limit_fd_, &events_fd_, &limit_events_fd_, &high_fd_, &pressure_fd_,
+                    &swap_fd_}) {
+        close_fd(*fd);
+    }
 }
 
 MemorySample MemoryMonitor::sample(pid_t app) {
@@ -340,11 +482,26 @@ MemorySample MemoryMonitor::sample(pid_t app) {
     }
     if (auto text = pread_all(events_fd_)) {
         if (source_ == MemorySource::cgroup_v2) {
-            if (auto events = parse_memory_events(*text)) s.oom_kills = events->oom_kill;
+            if (auto events = parse_memory_events(*text)) {
+                s.oom_kills = events->oom_kill;
+                s.events = *events;
+            }
         } else if (auto control = parse_oom_control(*text)) {
             s.oom_kills = control->oom_kill;
         }
     }
+    if (source_ != MemorySource::cgroup_v2) return s;
+    s.limit_events = s.events;
+    if (auto text = pread_all(limit_events_fd_)) {
+        if (auto events = parse_memory_events(*text)) s.limit_events = *events;
+    }
+    if (auto text = pread_all(high_fd_)) {
+        if (auto high = parse_limit(*text)) s.high = *high;
+    }
+    if (auto text = pread_all(pressure_fd_)) {
+        if (auto pressure = parse_pressure(*text)) s.pressure = *pressure;
+    }
+    s.swap = number(pread_all(swap_fd_));
     return s;
 }
 

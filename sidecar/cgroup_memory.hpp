@@ -55,6 +55,8 @@ Expected<std::optional<std::uint64_t>> parse_limit(std::string_view text);
 std::optional<std::uint64_t> find_key_value(std::string_view text, std::string_view key);
 
 struct MemoryEvents {  // cgroup v2 memory.events
+    std::uint64_t high = 0;            // usage went over memory.high (throttled)
+    std::uint64_t max = 0;             // usage reached memory.max (reclaim ran)
     std::uint64_t oom = 0;             // the limit was hit and reclaim failed
     std::uint64_t oom_kill = 0;        // processes killed by the OOM killer
     std::uint64_t oom_group_kill = 0;  // whole-cgroup kills (memory.oom.group)
@@ -68,6 +70,37 @@ struct OomControl {  // cgroup v1 memory.oom_control
 };
 Expected<OomControl> parse_oom_control(std::string_view text);
 
+// PSI figures of memory.pressure ("some avg10=1.00 avg60=0.50 avg300=0.10 total=12").
+struct Pressure {
+    double some_avg10 = 0, some_avg60 = 0;
+    double full_avg10 = 0, full_avg60 = 0;
+    std::uint64_t some_total_us = 0, full_total_us = 0;  // stall time since the cgroup was made
+};
+Expected<Pressure> parse_pressure(std::string_view text);
+
+// One cgroup on the way from the container's own cgroup up to the root
+// visible to us (the mount point: with a cgroup namespace, the container's
+// cgroup itself). depth 0 is the container's cgroup.
+struct CgroupLevel {
+    std::string dir;
+    int depth = 0;
+    std::optional<std::uint64_t> max;   // memory.max / memory.limit_in_bytes; nullopt: none
+    std::optional<std::uint64_t> high;  // memory.high (v2)
+};
+// Reads a file's text; nullopt when it cannot be read (injected in tests).
+using ReadFile = std::optional<std::string> (*)(const std::string& path, void* context);
+// Walks up from `leaf` while the parent is still a cgroup of the same
+// hierarchy (it has cgroup.controllers on v2, memory.limit_in_bytes on v1).
+std::vector<CgroupLevel> walk_cgroup_levels(CgroupVersion version, const std::string& leaf, ReadFile read,
+                                            void* context);
+// The level with the tightest memory.max (or memory.high with `high`); the
+// nearest one wins a tie. nullptr when no level sets one.
+const CgroupLevel* tightest_level(const std::vector<CgroupLevel>& levels, bool high);
+// What a limit's level is to a user: "container" (depth 0), "pod" (a pod's
+// cgroup, or the parent of a container's cgroup that is not a kubepods QoS
+// level), "node allocatable" (kubepods itself), else "parent cgroup NAME".
+std::string level_name(const CgroupLevel& level);
+
 // "VmHWM:   1234 kB" from /proc/PID/status, in bytes.
 std::optional<std::uint64_t> parse_status_hwm(std::string_view text);
 
@@ -78,6 +111,12 @@ struct MemorySample {
     std::optional<std::uint64_t> limit;  // nullopt with limit_known: unlimited
     bool limit_known = false;
     std::optional<std::uint64_t> oom_kills;
+    // cgroup v2 only:
+    std::optional<MemoryEvents> events;        // the container's own memory.events
+    std::optional<MemoryEvents> limit_events;  // memory.events where the limit is (max, oom rise there)
+    std::optional<std::uint64_t> high;         // tightest memory.high
+    std::optional<Pressure> pressure;          // the container's memory.pressure
+    std::optional<std::uint64_t> swap;         // memory.swap.current
 };
 
 enum class MemorySource { cgroup_v2, cgroup_v1, rusage };
@@ -101,12 +140,25 @@ public:
     std::string describe() const;
     // v2 without memory.peak (kernel < 5.19): the peak is the highest sampled memory.current.
     bool peak_is_sampled() const { return peak_sampled_; }
+    // The container's own cgroup directory ("" without a cgroup).
+    const std::string& dir() const { return dir_; }
+    // Where the effective limit / memory.high was found; empty: none.
+    const std::optional<CgroupLevel>& limit_level() const { return limit_level_; }
+    const std::optional<CgroupLevel>& high_level() const { return high_level_; }
+    // memory.oom.group of the container's cgroup, read at start (v2).
+    std::optional<bool> oom_group() const { return oom_group_; }
+    // The memory.events files worth watching for changes (v2).
+    std::vector<std::string> events_paths() const;
 
 private:
     MemoryMonitor() = default;
+    void open_levels(CgroupVersion version);
     MemorySource source_ = MemorySource::rusage;
     std::string dir_;
     int peak_fd_ = -1, current_fd_ = -1, limit_fd_ = -1, events_fd_ = -1;
+    int limit_events_fd_ = -1, high_fd_ = -1, pressure_fd_ = -1, swap_fd_ = -1;
+    std::optional<CgroupLevel> limit_level_, high_level_;
+    std::optional<bool> oom_group_;
     bool peak_sampled_ = false;
     std::uint64_t sampled_max_ = 0;
 };

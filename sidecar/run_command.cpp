@@ -25,6 +25,7 @@
 #include "sidecar/flight_record.hpp"
 #include "sidecar/footprint.hpp"
 #include "sidecar/history.hpp"
+#include "sidecar/memory_watch.hpp"
 #include "sidecar/output_pump.hpp"
 #include "sidecar/run_options.hpp"
 #include "sidecar/signal_names.hpp"
@@ -187,13 +188,15 @@ public:
     void loop(int signal_fd) {
         last_sample_ = monitor_.sample(app_);
         running_peak_ = last_sample_.peak;
+        watch_.observe(last_sample_, since(started_));
         write_running_record();
-        auto next_sample = Clock::now() + options_.sample_interval;
+        auto next_sample = Clock::now() + watch_.interval(options_.sample_interval, last_sample_);
         while (app_ > 0) {
-            pollfd fds[3];
-            OutputPump* owners[3] = {nullptr, nullptr, nullptr};
+            pollfd fds[4];
+            OutputPump* owners[4] = {nullptr, nullptr, nullptr, nullptr};
             nfds_t count = 0;
             fds[count++] = {signal_fd, POLLIN, 0};
+            fds[count++] = {watch_.fd(), POLLIN, 0};  // memory.events changed: sample now
             for (OutputPump* pump : {out_.get(), err_.get()}) {
                 if (!pump || pump->state() == OutputPump::State::eof) continue;
                 bool blocked = pump->state() == OutputPump::State::output_blocked;
@@ -208,12 +211,13 @@ public:
                 ::usleep(100'000);
             }
             if (ready > 0 && fds[0].revents) handle_signals(signal_fd);
-            for (nfds_t i = 1; ready > 0 && i < count; ++i) {
+            if (ready > 0 && fds[1].revents) watch_.drain();
+            for (nfds_t i = 2; ready > 0 && i < count; ++i) {
                 if (fds[i].revents) pump_output(*owners[i]);
             }
-            if (Clock::now() >= next_sample) {
+            if (Clock::now() >= next_sample || (ready > 0 && fds[1].revents)) {
                 if (app_ > 0) sample_while_running();
-                next_sample = Clock::now() + options_.sample_interval;
+                next_sample = Clock::now() + watch_.interval(options_.sample_interval, last_sample_);
             }
         }
         for (OutputPump* pump : {out_.get(), err_.get()}) {
@@ -333,12 +337,13 @@ private:
         last_sample_ = sample;
         if (sample.peak) running_peak_ = std::max(running_peak_.value_or(0), *sample.peak);
         std::uint64_t child_kills = oom_.observe(sample.oom_kills, since(started_));
+        bool events_rose = watch_.observe(sample, since(started_));
         if (child_kills > 0) {
             say(log::Level::warn, "a child process was OOM-killed; the app lives on",
                 {{"kills", std::to_string(child_kills)}, {"memory", memory_phrase(memory_facts(sample))}});
         }
         bool due = options_.record_interval.count() > 0 && since(last_record_) >= options_.record_interval;
-        if (due || child_kills > 0 || peak_rose_notably(recorded_peak_, running_peak_, sample.limit)) {
+        if (due || child_kills > 0 || events_rose || peak_rose_notably(recorded_peak_, running_peak_, sample.limit)) {
             write_running_record();
         }
     }
@@ -350,6 +355,7 @@ private:
         memory.limit = sample.limit;
         memory.limit_known = sample.limit_known;
         memory.source = monitor_.describe();
+        watch_.fill(memory, sample);
         return memory;
     }
 
@@ -410,6 +416,7 @@ private:
     const RunOptions& options_;
     std::optional<std::string> termination_log_;
     MemoryMonitor monitor_;
+    MemoryWatch watch_{monitor_};
     LastLines tail_;
     OomTracker oom_;
     int dev_null_ = -1;

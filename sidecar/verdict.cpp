@@ -50,6 +50,20 @@ std::string status_line(const RunFacts& facts) {
                     "with healthgate",
                     signal_name(facts.stop->signal), format_duration(facts.stop->at));
             }
+            if (facts.memory.oom_group.value_or(false) && (reached_limit(facts.memory) || near_limit(facts.memory))) {
+                return fmt::format(
+                    "status: running {}; if the container exited 137 with this record, the kernel OOM-killed the "
+                    "whole container at its limit (memory.oom.group=1), healthgate included, before it could write "
+                    "the final record; these figures were read at {}, just before such a kill",
+                    reached_limit(facts.memory) ? "at the memory limit" : "near the memory limit",
+                    format_duration(facts.memory.sampled_at));
+            }
+            if (facts.memory.oom_group.value_or(false)) {
+                return "status: running; memory.oom.group=1: an OOM kill takes every process of the container, "
+                       "healthgate included, and healthgate rewrites this record the moment memory.events shows the "
+                       "limit reached; so if the container exited 137 with this record, the kill came from elsewhere "
+                       "(liveness probe, grace period, node pressure) or faster than healthgate could record it";
+            }
             return "status: running; healthgate rewrites this record while the app runs, so if the container has "
                    "exited with it, healthgate was killed along with the app (a group OOM kill, or SIGKILL to the "
                    "whole container) before it could write the final record";
@@ -102,6 +116,86 @@ std::string json_string(std::string_view text) {
     return out;
 }
 
+std::string pressure_text(const Pressure& p) {
+    return fmt::format("some {:.2f}%/{:.2f}%, full {:.2f}%/{:.2f}% (avg10/avg60), stalled {}ms/{}ms in all",
+                       p.some_avg10, p.some_avg60, p.full_avg10, p.full_avg60, p.some_total_us / 1000,
+                       p.full_total_us / 1000);
+}
+
+// What cgroup v2 adds to the detail, each figure with the file it came from.
+std::vector<std::string> cgroup_lines(const MemoryFacts& memory) {
+    std::vector<std::string> lines;
+    if (!memory.limit_dir.empty() && memory.limit) {
+        lines.push_back(fmt::format("limit: {} ({}), the tightest memory limit from the container's cgroup up, in {}; "
+                                    "peak and usage are read there",
+                                    format_bytes(*memory.limit), memory.limit_origin, memory.limit_dir));
+    }
+    if (memory.high) {
+        lines.push_back(fmt::format("memory.high: {} ({}), throttled above it{}", format_bytes(*memory.high),
+                                    memory.high_origin,
+                                    memory.events ? fmt::format(" {} times (memory.events high)", memory.events->high)
+                                                  : ""));
+    }
+    if (memory.events) {
+        const MemoryEvents& e = *memory.events;
+        lines.push_back(fmt::format("memory.events since start: max {}, high {}, oom {}, oom_kill {}, oom_group_kill {}",
+                                    e.max, e.high, e.oom, e.oom_kill, e.oom_group_kill));
+    }
+    if (memory.oom_group) {
+        lines.push_back(*memory.oom_group
+                            ? "memory.oom.group: 1, an OOM kill takes every process of the container at once"
+                            : "memory.oom.group: 0, the OOM killer takes one process at a time");
+    }
+    if (memory.pressure) {
+        std::string line = "pressure (memory.pressure): " + pressure_text(*memory.pressure);
+        if (memory.worst_pressure) {
+            line += fmt::format("; worst at {}: {}", format_duration(memory.worst_pressure_at),
+                                pressure_text(*memory.worst_pressure));
+        }
+        lines.push_back(std::move(line));
+    }
+    if (memory.swap) lines.push_back(fmt::format("swap: {} (memory.swap.current)", format_bytes(*memory.swap)));
+    return lines;
+}
+
+std::string pressure_json(const Pressure& p) {
+    return fmt::format("\"some_avg10\":{:.2f},\"some_avg60\":{:.2f},\"full_avg10\":{:.2f},\"full_avg60\":{:.2f},"
+                       "\"some_total_us\":{},\"full_total_us\":{}",
+                       p.some_avg10, p.some_avg60, p.full_avg10, p.full_avg60, p.some_total_us, p.full_total_us);
+}
+
+std::string memory_json(const MemoryFacts& memory) {
+    std::string out = "{";
+    if (memory.peak) out += fmt::format("\"peak_bytes\":{},", *memory.peak);
+    if (memory.limit_known) out += fmt::format("\"limit_bytes\":{},", memory.limit ? std::to_string(*memory.limit) : "null");
+    if (!memory.limit_origin.empty()) {
+        out += fmt::format("\"limit_origin\":{},\"limit_cgroup\":{},", json_string(memory.limit_origin),
+                           json_string(memory.limit_dir));
+    }
+    if (memory.high) {
+        out += fmt::format("\"high_bytes\":{},\"high_origin\":{},", *memory.high, json_string(memory.high_origin));
+    }
+    if (memory.oom_group) out += fmt::format("\"oom_group\":{},", *memory.oom_group ? "true" : "false");
+    if (memory.events) {
+        const MemoryEvents& e = *memory.events;
+        out += fmt::format("\"at_limit\":{},\"events\":{{\"max\":{},\"high\":{},\"oom\":{},\"oom_kill\":{},"
+                           "\"oom_group_kill\":{}}},",
+                           reached_limit(memory) ? "true" : "false", e.max, e.high, e.oom, e.oom_kill, e.oom_group_kill);
+    }
+    if (memory.pressure) {
+        out += "\"pressure\":{" + pressure_json(*memory.pressure);
+        if (memory.worst_pressure) {
+            out += fmt::format(",\"worst\":{{{},\"at_ms\":{}}}", pressure_json(*memory.worst_pressure),
+                               memory.worst_pressure_at.count());
+        }
+        out += "},";
+    }
+    if (memory.swap) out += fmt::format("\"swap_bytes\":{},", *memory.swap);
+    if (memory.sampled_at.count() > 0) out += fmt::format("\"sampled_at_ms\":{},", memory.sampled_at.count());
+    out += fmt::format("\"source\":{}}}", json_string(memory.source));
+    return out;
+}
+
 class JsonObject {
 public:
     explicit JsonObject(std::size_t max_bytes) : max_bytes_(max_bytes) {}
@@ -144,15 +238,9 @@ std::string compose_json(const RunFacts& facts, Verdict verdict, std::size_t max
     }
     if (exit.kind == AppExit::Kind::exec_failed) json.add("exec_error", json_string(exit.exec_error));
     json.add("runtime_ms", std::to_string(facts.runtime.count()));
-    {
-        std::string memory = "{";
-        if (facts.memory.peak) memory += fmt::format("\"peak_bytes\":{},", *facts.memory.peak);
-        if (facts.memory.limit_known) {
-            memory += fmt::format("\"limit_bytes\":{},", facts.memory.limit ? std::to_string(*facts.memory.limit) : "null");
-        }
-        memory += fmt::format("\"source\":{}}}", json_string(facts.memory.source));
-        json.add("memory", memory);
-    }
+    // Running records explain themselves: what it means if the container exited with one.
+    if (exit.kind == AppExit::Kind::running) json.add("status", json_string(status_line(facts)));
+    json.add("memory", memory_json(facts.memory));
     if (facts.oom.known) {
         json.add("oom_kills", std::to_string(facts.oom.kills));
         json.add("child_oom_kills", std::to_string(facts.oom.child_kills));
@@ -270,13 +358,22 @@ std::string format_bytes(std::uint64_t bytes) {
 std::string memory_phrase(const MemoryFacts& memory) {
     if (memory.peak && memory.limit_known && memory.limit && *memory.limit > 0) {
         double percent = static_cast<double>(*memory.peak) * 100.0 / static_cast<double>(*memory.limit);
-        return fmt::format("peak {} of {} limit ({:.1f}%)", format_bytes(*memory.peak), format_bytes(*memory.limit),
-                           floor_tenth(percent));
+        return fmt::format("peak {} of {} limit ({}{:.1f}%)", format_bytes(*memory.peak), format_bytes(*memory.limit),
+                           memory.limit_origin.empty() ? "" : memory.limit_origin + ", ", floor_tenth(percent));
     }
     if (memory.peak && memory.limit_known) return fmt::format("peak {}, no limit", format_bytes(*memory.peak));
     if (memory.peak) return fmt::format("peak {}", format_bytes(*memory.peak));
     if (memory.limit_known && memory.limit) return fmt::format("limit {}", format_bytes(*memory.limit));
     return "";
+}
+
+bool reached_limit(const MemoryFacts& memory) {
+    return memory.events && (memory.events->max > 0 || memory.events->oom > 0);
+}
+
+bool near_limit(const MemoryFacts& memory) {
+    return memory.peak && memory.limit && *memory.limit > 0 &&
+           static_cast<long double>(*memory.peak) >= 0.95L * static_cast<long double>(*memory.limit);
 }
 
 std::string verdict_line(const RunFacts& facts) {
@@ -287,7 +384,23 @@ std::string verdict_line(const RunFacts& facts) {
     std::string line;
     switch (verdict) {
         case Verdict::running:
-            line = fmt::format("still running at {}{}", after, memory.empty() ? "" : ": " + memory);
+            if (reached_limit(facts.memory) && facts.memory.limit) {
+                // Written the moment memory.events rose: a group OOM kill may follow at once.
+                line = fmt::format("at the memory limit: {} of {}{} after {}",
+                                   format_bytes(facts.memory.peak.value_or(0)), format_bytes(*facts.memory.limit),
+                                   facts.memory.limit_origin.empty() ? "" : " (" + facts.memory.limit_origin + ")",
+                                   after);
+                if (facts.memory.oom_group.value_or(false)) {
+                    line += " — memory.oom.group=1: an OOM kill takes the whole container";
+                }
+            } else if (near_limit(facts.memory) && facts.memory.oom_group.value_or(false)) {
+                // Sampled fast enough near the limit to be within a few percent of it at a kill.
+                line = fmt::format("near the memory limit: {} after {} — memory.oom.group=1: an OOM kill takes the "
+                                   "whole container",
+                                   memory, after);
+            } else {
+                line = fmt::format("still running at {}{}", after, memory.empty() ? "" : ": " + memory);
+            }
             break;
         case Verdict::stopping:
             line = fmt::format("stopping: {} forwarded at {}, still running at {}{}", signal_name(facts.stop->signal),
@@ -295,6 +408,9 @@ std::string verdict_line(const RunFacts& facts) {
             break;
         case Verdict::oom_killed:
             line = fmt::format("OOMKilled{} after {}", memory.empty() ? "" : ": " + memory, after);
+            if (facts.memory.events && facts.memory.events->oom_group_kill > 0) {
+                line += " — a group OOM kill (memory.oom.group=1) took every process of the container";
+            }
             break;
         case Verdict::killed:
             if (facts.stop && facts.runtime >= facts.stop->at) {
@@ -424,6 +540,7 @@ std::string compose_message(const RunFacts& facts, MessageFormat format, std::si
         std::string memory = memory_phrase(facts.memory);
         lines.push_back(fmt::format("memory: {}; source: {}", memory.empty() ? "unknown" : memory, facts.memory.source));
         lines.push_back(oom_line(facts, verdict));
+        for (std::string& line : cgroup_lines(facts.memory)) lines.push_back(std::move(line));
     }
     if (facts.stop) {
         lines.push_back(fmt::format("stop signal: {} forwarded at {}", signal_name(facts.stop->signal),

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/duration.hpp"
+#include "sidecar/cgroup_memory.hpp"
 #include "sidecar/history.hpp"
 #include "sidecar/last_lines.hpp"
 
@@ -38,7 +39,24 @@ struct MemoryFacts {
     std::optional<std::uint64_t> limit;  // nullopt: unlimited when limit_known, else unknown
     bool limit_known = false;
     std::string source;                  // "cgroup v2 /sys/fs/cgroup", "ru_maxrss of the app ..."
+    // Where the limit is ("container", "pod", ...; "" when not named) and its
+    // cgroup directory: the tightest memory.max from the container up.
+    std::string limit_origin;
+    std::string limit_dir;
+    std::optional<std::uint64_t> high;   // the tightest memory.high, and where
+    std::string high_origin;
+    std::optional<bool> oom_group;       // memory.oom.group of the container's cgroup
+    std::optional<MemoryEvents> events;  // rises of memory.events since the start (v2)
+    std::optional<Pressure> pressure;    // memory.pressure at the time of the record
+    std::optional<Pressure> worst_pressure;
+    Duration worst_pressure_at{0};
+    std::optional<std::uint64_t> swap;   // memory.swap.current when in use
+    Duration sampled_at{0};              // when these figures were read (since the app started)
 };
+// The limit was reached while the app ran (memory.events max or oom rose).
+bool reached_limit(const MemoryFacts& memory);
+// The peak is within 5% of the limit.
+bool near_limit(const MemoryFacts& memory);
 
 struct OomFacts {
     bool known = false;             // the cgroup has an OOM-kill counter

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "sidecar/cgroup_memory.hpp"
 
 using namespace healthgate::sidecar;
@@ -146,4 +148,96 @@ TEST_CASE("MemoryMonitor: 'none' means no cgroup, ru_maxrss instead") {
     CHECK(monitor.describe().find("ru_maxrss") != std::string::npos);
     auto sample = monitor.sample(0);
     CHECK_FALSE(sample.oom_kills.has_value());
+}
+
+namespace {
+
+// A cgroup tree as files: path -> text.
+using Tree = std::map<std::string, std::string>;
+std::optional<std::string> read_tree(const std::string& path, void* context) {
+    const Tree& tree = *static_cast<const Tree*>(context);
+    auto it = tree.find(path);
+    if (it == tree.end()) return std::nullopt;
+    return it->second;
+}
+
+}  // namespace
+
+TEST_CASE("effective limit: pod-level limit above a container without one") {
+    Tree tree{{"/sys/fs/cgroup/cgroup.controllers", "memory"},
+              {"/sys/fs/cgroup/kubepods/cgroup.controllers", "memory"},
+              {"/sys/fs/cgroup/kubepods/memory.max", "8000000000\n"},
+              {"/sys/fs/cgroup/kubepods/pod1/cgroup.controllers", "memory"},
+              {"/sys/fs/cgroup/kubepods/pod1/memory.max", "67108864\n"},
+              {"/sys/fs/cgroup/kubepods/pod1/memory.high", "max\n"},
+              {"/sys/fs/cgroup/kubepods/pod1/abc/cgroup.controllers", ""},
+              {"/sys/fs/cgroup/kubepods/pod1/abc/memory.max", "max\n"},
+              {"/sys/fs/cgroup/kubepods/pod1/abc/memory.high", "33554432\n"}};
+    auto levels = walk_cgroup_levels(CgroupVersion::v2, "/sys/fs/cgroup/kubepods/pod1/abc", read_tree, &tree);
+    REQUIRE(levels.size() == 4);  // up to the mount's root, which has no memory.max
+    CHECK(levels[3].dir == "/sys/fs/cgroup");
+    CHECK_FALSE(levels[3].max.has_value());
+    const CgroupLevel* limit = tightest_level(levels, false);
+    REQUIRE(limit);
+    CHECK(limit->dir == "/sys/fs/cgroup/kubepods/pod1");
+    CHECK(limit->depth == 1);
+    CHECK(level_name(*limit) == "pod");
+    const CgroupLevel* high = tightest_level(levels, true);
+    REQUIRE(high);
+    CHECK(level_name(*high) == "container");
+    CHECK(*high->high == 33554432u);
+}
+
+TEST_CASE("effective limit: the container's own limit wins when tighter; ties go to the nearest") {
+    Tree tree{{"/sys/fs/cgroup/cgroup.controllers", ""},
+              {"/sys/fs/cgroup/memory.max", "67108864\n"},  // a namespace root: the container itself
+              {"/sys/fs/cgroup/c/cgroup.controllers", ""},
+              {"/sys/fs/cgroup/c/memory.max", "67108864\n"}};
+    auto levels = walk_cgroup_levels(CgroupVersion::v2, "/sys/fs/cgroup/c", read_tree, &tree);
+    REQUIRE(levels.size() == 2);
+    CHECK(tightest_level(levels, false)->depth == 0);
+    CHECK(tightest_level(levels, true) == nullptr);
+    // Above the mount nothing is read: /sys/fs has no cgroup.controllers.
+    auto alone = walk_cgroup_levels(CgroupVersion::v2, "/sys/fs/cgroup", read_tree, &tree);
+    CHECK(alone.size() == 1);
+}
+
+TEST_CASE("effective limit: v1 walks memory.limit_in_bytes") {
+    Tree tree{{"/sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n"},
+              {"/sys/fs/cgroup/memory/kubepods/memory.limit_in_bytes", "9223372036854771712\n"},
+              {"/sys/fs/cgroup/memory/kubepods/burstable/memory.limit_in_bytes", "1073741824\n"},
+              {"/sys/fs/cgroup/memory/kubepods/burstable/abc/memory.limit_in_bytes", "9223372036854771712\n"}};
+    auto levels = walk_cgroup_levels(CgroupVersion::v1, "/sys/fs/cgroup/memory/kubepods/burstable/abc", read_tree, &tree);
+    REQUIRE(levels.size() == 4);
+    const CgroupLevel* limit = tightest_level(levels, false);
+    REQUIRE(limit);
+    CHECK(level_name(*limit) == "QoS class burstable");
+    CHECK_FALSE(levels[0].high.has_value());
+}
+
+TEST_CASE("effective limit: what each level is called") {
+    auto named = [](std::string dir, int depth) { return level_name(CgroupLevel{std::move(dir), depth, {}, {}}); };
+    CHECK(named("/sys/fs/cgroup/anything", 0) == "container");
+    CHECK(named("/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice", 1) == "pod");
+    CHECK(named("/sys/fs/cgroup/kubepods.slice", 3) == "node allocatable");
+    CHECK(named("/sys/fs/cgroup/kubepods", 2) == "node allocatable");
+    CHECK(named("/sys/fs/cgroup/system.slice", 1) == "parent cgroup system.slice");
+}
+
+TEST_CASE("memory.pressure and the v2 event counters") {
+    auto pressure = parse_pressure("some avg10=12.50 avg60=3.25 avg300=1.00 total=4500000\n"
+                                   "full avg10=10.00 avg60=2.00 avg300=0.50 total=3000000\n");
+    REQUIRE(pressure.ok());
+    CHECK(pressure->some_avg10 == Approx(12.5));
+    CHECK(pressure->some_avg60 == Approx(3.25));
+    CHECK(pressure->full_avg10 == Approx(10));
+    CHECK(pressure->full_total_us == 3000000u);
+    CHECK(pressure->some_total_us == 4500000u);
+    CHECK_FALSE(parse_pressure("").ok());
+    CHECK_FALSE(parse_pressure("some avg10=x avg60=1 total=1\n").ok());
+
+    auto events = parse_memory_events("low 0\nhigh 7\nmax 20\noom 1\noom_kill 1\noom_group_kill 1\n");
+    REQUIRE(events.ok());
+    CHECK(events->high == 7);
+    CHECK(events->max == 20);
 }

@@ -258,3 +258,115 @@ TEST_CASE("verdict: an exit after a forwarded stop signal") {
     CHECK(verdict_line(failed) == "exit 1 after 43.0s, failed after SIGTERM at 40.0s");
     CHECK(hint(failed) == "the app exited 1 after SIGTERM; a graceful stop exits 0");
 }
+
+namespace {
+
+// A group OOM kill on cgroup v2 as the running record sees it just before.
+RunFacts at_the_limit(std::string origin) {
+    RunFacts facts = base_facts();
+    facts.runtime = Duration{3'100};
+    facts.memory.limit = 64 * k_mi;
+    facts.memory.peak = 64 * k_mi;
+    facts.memory.limit_origin = std::move(origin);
+    facts.memory.limit_dir = "/sys/fs/cgroup/kubepods/pod1";
+    facts.memory.oom_group = true;
+    facts.memory.events = MemoryEvents{};
+    facts.memory.sampled_at = Duration{3'090};
+    return facts;
+}
+
+}  // namespace
+
+TEST_CASE("verdict: the limit is named where it comes from") {
+    RunFacts facts = at_the_limit("pod");
+    facts.memory.peak = 60 * k_mi;
+    CHECK(memory_phrase(facts.memory) == "peak 60Mi of 64Mi limit (pod, 93.7%)");
+    CHECK(verdict_line(facts) == "still running at 3.1s: peak 60Mi of 64Mi limit (pod, 93.7%)");
+    std::string message = compose_message(facts, MessageFormat::text, 4096);
+    CHECK(message.find("\nlimit: 64Mi (pod), the tightest memory limit from the container's cgroup up, in "
+                       "/sys/fs/cgroup/kubepods/pod1; peak and usage are read there\n") != std::string::npos);
+    CHECK(message.find("memory.oom.group=1: an OOM kill takes every process of the container, healthgate included") !=
+          std::string::npos);
+}
+
+TEST_CASE("verdict: the running record at the limit says what a group kill means") {
+    RunFacts facts = at_the_limit("pod");
+    facts.memory.events->max = 20;
+    CHECK(reached_limit(facts.memory));
+    CHECK(verdict_line(facts) ==
+          "at the memory limit: 64Mi of 64Mi (pod) after 3.1s — memory.oom.group=1: an OOM kill takes the whole container");
+    std::string message = compose_message(facts, MessageFormat::text, 4096);
+    CHECK(message.find("\nstatus: running at the memory limit; if the container exited 137 with this record, the kernel "
+                       "OOM-killed the whole container at its limit (memory.oom.group=1)") != std::string::npos);
+    CHECK(message.find("read at 3.1s, just before such a kill") != std::string::npos);
+    CHECK(message.find("\nmemory.events since start: max 20, high 0, oom 0, oom_kill 0, oom_group_kill 0\n") !=
+          std::string::npos);
+
+    facts.memory.events->max = 0;  // not seen by healthgate before a kill: near is what it can say
+    facts.memory.peak = static_cast<std::uint64_t>(63.5 * k_mi);
+    CHECK(near_limit(facts.memory));
+    CHECK(verdict_line(facts) == "near the memory limit: peak 63.5Mi of 64Mi limit (pod, 99.2%) after 3.1s — "
+                                 "memory.oom.group=1: an OOM kill takes the whole container");
+    CHECK(compose_message(facts, MessageFormat::text, 4096).find("\nstatus: running near the memory limit; if the "
+                                                                 "container exited 137 with this record") !=
+          std::string::npos);
+    facts.memory.peak = 60 * k_mi;
+    CHECK_FALSE(near_limit(facts.memory));
+    CHECK(verdict_line(facts).rfind("still running at 3.1s", 0) == 0);
+
+    facts.memory.events->max = 20;
+    facts.memory.peak = 64 * k_mi;
+    facts.memory.oom_group = false;  // one process at a time: the final record will follow
+    CHECK(verdict_line(facts) == "at the memory limit: 64Mi of 64Mi (pod) after 3.1s");
+    CHECK(compose_message(facts, MessageFormat::text, 4096).find("healthgate was killed along with the app") !=
+          std::string::npos);
+}
+
+TEST_CASE("verdict: a group kill that healthgate outlived") {
+    RunFacts facts = at_the_limit("container");
+    facts.exit.kind = AppExit::Kind::signaled;
+    facts.exit.signal = SIGKILL;
+    facts.oom.kills = 1;
+    facts.memory.events->oom_group_kill = 1;
+    CHECK(verdict_line(facts) == "OOMKilled: peak 64Mi of 64Mi limit (container, 100.0%) after 3.1s — a group OOM "
+                                 "kill (memory.oom.group=1) took every process of the container");
+}
+
+TEST_CASE("verdict: memory.high, pressure and swap, each with its source") {
+    RunFacts facts = exited(0);
+    facts.memory.high = 32 * k_mi;
+    facts.memory.high_origin = "container";
+    facts.memory.events = MemoryEvents{};
+    facts.memory.events->high = 57;
+    facts.memory.pressure = Pressure{12.5, 3.25, 10, 2, 4'500'000, 3'000'000};
+    facts.memory.worst_pressure = Pressure{40, 9, 30, 7, 4'000'000, 2'900'000};
+    facts.memory.worst_pressure_at = Duration{2'000};
+    facts.memory.swap = 12 * k_mi;
+    std::string message = compose_message(facts, MessageFormat::text, 4096);
+    CHECK(message.find("\nmemory.high: 32Mi (container), throttled above it 57 times (memory.events high)\n") !=
+          std::string::npos);
+    CHECK(message.find("\npressure (memory.pressure): some 12.50%/3.25%, full 10.00%/2.00% (avg10/avg60), stalled "
+                       "4500ms/3000ms in all; worst at 2.0s: some 40.00%/9.00%") != std::string::npos);
+    CHECK(message.find("\nswap: 12Mi (memory.swap.current)") != std::string::npos);
+
+    std::string json = compose_message(facts, MessageFormat::json, 4096);
+    CHECK(json.find("\"high_bytes\":33554432,\"high_origin\":\"container\"") != std::string::npos);
+    CHECK(json.find("\"pressure\":{\"some_avg10\":12.50,") != std::string::npos);
+    CHECK(json.find("\"worst\":{\"some_avg10\":40.00,") != std::string::npos);
+    CHECK(json.find("\"swap_bytes\":12582912") != std::string::npos);
+}
+
+TEST_CASE("verdict: a running JSON record explains itself") {
+    RunFacts facts = at_the_limit("container");
+    facts.memory.events->oom = 1;
+    std::string json = compose_message(facts, MessageFormat::json, 4096);
+    CHECK(json.find("\"reason\":\"Running\"") != std::string::npos);
+    CHECK(json.find("\"status\":\"status: running at the memory limit; if the container exited 137 with this record") !=
+          std::string::npos);
+    CHECK(json.find("\"limit_origin\":\"container\",\"limit_cgroup\":\"/sys/fs/cgroup/kubepods/pod1\"") !=
+          std::string::npos);
+    CHECK(json.find("\"oom_group\":true,\"at_limit\":true,\"events\":{\"max\":0,\"high\":0,\"oom\":1,") !=
+          std::string::npos);
+    CHECK(exited(0).memory.limit_origin.empty());
+    CHECK(compose_message(exited(0), MessageFormat::json, 4096).find("\"status\"") == std::string::npos);
+}
