@@ -258,3 +258,24 @@ TEST_CASE("verdict: an exit after a forwarded stop signal") {
     CHECK(verdict_line(failed) == "exit 1 after 43.0s, failed after SIGTERM at 40.0s");
     CHECK(hint(failed) == "the app exited 1 after SIGTERM; a graceful stop exits 0");
 }
+
+TEST_CASE("message: a long last line is quoted by its end, in the room the record has") {
+    RunFacts facts = exited(1);
+    facts.output = lines({"starting", ""});
+    facts.output[1].text = "{\"msg\":\"request\",\"body\":\"" + std::string(3000, 'b') + "\",\"error\":\"disk full\"}";
+    for (MessageFormat format : {MessageFormat::text, MessageFormat::json}) {
+        std::string message = compose_message(facts, format, 4096);
+        CHECK(message.size() <= 4096);
+        bool quoted_end = message.find("\\\"error\\\":\\\"disk full\\\"}") != std::string::npos ||
+                          message.find("\"error\":\"disk full\"}") != std::string::npos;
+        CHECK(quoted_end);
+        // Whole, not cut to a few hundred bytes: the record's room is used.
+        CHECK(message.find(std::string(2900, 'b')) != std::string::npos);
+    }
+    facts.output[1].text = std::string(10'000, 'c') + " FATAL: out of disk";
+    std::string message = compose_message(facts, MessageFormat::text, 4096);
+    CHECK(message.size() <= 4096);
+    CHECK(message.find("\xE2\x80\xA6" "ccc") != std::string::npos);
+    CHECK(message.find("ccc FATAL: out of disk") != std::string::npos);
+    CHECK(message.rfind("  starting") == std::string::npos);  // no room left for the older line
+}
