@@ -52,6 +52,7 @@ OutputPump::OutputPump(OutputStream stream, int source, int sink, LastLines& tai
 }
 
 OutputPump::~OutputPump() {
+    if (source_ >= 0) ::close(source_);
     if (side_[0] >= 0) ::close(side_[0]);
     if (side_[1] >= 0) ::close(side_[1]);
 }
@@ -160,25 +161,22 @@ bool OutputPump::send_pending_splice() {
             mode_ = Mode::copy;
             return true;
         }
-        if (n == 0 && sink_ != dev_null_) {
-            lose_output();
-            continue;
-        }
-        if (n < 0 && sink_ != dev_null_) {
-            lose_output();  // EPIPE, EIO...: nobody reads our output any more
-            continue;
-        }
-        // Even /dev/null failed: give up on these bytes.
-        pending_ = 0;
+        lose_output();  // EPIPE, EIO...: nobody reads our output any more
         return false;
     }
     return true;
 }
 
 void OutputPump::lose_output() {
+    // Without us the app's writes would now fail (SIGPIPE, EPIPE): closing
+    // the app's pipe makes them fail the same way, at once. What was already
+    // captured stays in the tail.
     output_lost_ = true;
-    sink_ = dev_null_;
-    sink_is_pipe_ = false;  // nobody downstream to wake: no reason to batch
+    ::close(source_);
+    source_ = -1;
+    pending_ = 0;
+    buffer_used_ = buffer_sent_ = 0;
+    state_ = State::eof;
 }
 
 OutputPump::State OutputPump::pump_copy() {
@@ -221,11 +219,8 @@ bool OutputPump::write_copy_buffer() {
             state_ = State::output_blocked;
             return false;
         }
-        if (sink_ == dev_null_) {
-            buffer_sent_ = buffer_used_;
-            break;
-        }
         lose_output();
+        return false;
     }
     return true;
 }
