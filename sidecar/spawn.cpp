@@ -138,9 +138,10 @@ Expected<Spawned> spawn_app(const SpawnRequest& request) {
         // Own process group, like tini: a group signal reaches the app's
         // children, and a terminal's foreground group becomes the app's.
         ::setpgid(0, 0);
-        if (::isatty(STDIN_FILENO)) ::tcsetpgrp(STDIN_FILENO, ::getpgrp());  // SIGTTOU still ignored here
-        ::signal(SIGTTIN, SIG_DFL);
-        ::signal(SIGTTOU, SIG_DFL);
+        // SIGTTOU is still blocked here, so a background group may take the terminal.
+        if (::isatty(STDIN_FILENO)) ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+        // Dispositions are left alone: what our parent ignored stays ignored
+        // (exec keeps SIG_IGN), the rest is default, as without us.
         ::sigprocmask(SIG_SETMASK, &request.child_mask, nullptr);
         if (request.stdout_fd >= 0) ::dup2(request.stdout_fd, STDOUT_FILENO);
         if (request.stderr_fd >= 0) ::dup2(request.stderr_fd, STDERR_FILENO);
