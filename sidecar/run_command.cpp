@@ -183,6 +183,11 @@ public:
         request.child_mask = child_mask;
         request.stdout_fd = out[1];
         request.stderr_fd = merged ? out[1] : err[1];
+        // The app keeps the working directory; we hold no reference to it (as
+        // dumb-init), so it can be unmounted or removed under us. We leave it
+        // before the fork, the child returns to it: the app never sees us there.
+        int cwd = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cwd >= 0 && ::chdir("/") == 0) request.cwd_fd = cwd;
         started_ = Clock::now();
         int exec_error = resolved.error;
         std::string spawn_problem;  // fork or pipe failed: the command was never tried
@@ -207,6 +212,7 @@ public:
             app_exit_.kind = AppExit::Kind::exec_failed;
             app_exit_.code = exec_failure_exit_code(exec_error);
             std::optional<std::string> head;
+            if (cwd >= 0 && ::fchdir(cwd) != 0) cwd = -1;  // a relative command is read from there
             if (!resolved.path.empty() && !(resolved.searched && exec_error == ENOENT)) {
                 head = read_file_head(resolved.path);
             }
@@ -214,8 +220,10 @@ public:
                                        ? describe_exec_error(options_.command.front(), resolved, exec_error, head)
                                        : fmt::format("cannot start {}: {}", options_.command.front(), spawn_problem);
             app_ = -1;
+            if (cwd >= 0) ::close(cwd);
             return false;
         }
+        if (cwd >= 0) ::close(cwd);
         app_group_ = app_;
         if (out[0] >= 0) out_ = std::make_unique<OutputPump>(OutputStream::out, out[0], STDOUT_FILENO, tail_, dev_null_);
         if (err[0] >= 0) err_ = std::make_unique<OutputPump>(OutputStream::err, err[0], STDERR_FILENO, tail_, dev_null_);
@@ -554,12 +562,7 @@ int run_main(const std::vector<std::string>& args) {
 
     for (auto* path : {&options.termination_log, &options.history_dir, &options.cgroup}) make_absolute(*path);
     Session session(options);
-    if (session.start_app(signals->original)) {
-        // The app keeps the working directory; we hold no reference to it
-        // (as dumb-init), so it can be unmounted or removed under us.
-        if (::chdir("/") != 0) say(log::Level::debug, "chdir / failed", {{"error", std::strerror(errno)}});
-        session.loop(signals->fd);
-    }
+    if (session.start_app(signals->original)) session.loop(signals->fd);
     return session.finish();
 }
 

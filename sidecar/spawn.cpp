@@ -143,6 +143,12 @@ Expected<Spawned> spawn_app(const SpawnRequest& request) {
         // Dispositions are left alone: what our parent ignored stays ignored
         // (exec keeps SIG_IGN), the rest is default, as without us.
         ::sigprocmask(SIG_SETMASK, &request.child_mask, nullptr);
+        if (request.cwd_fd >= 0 && ::fchdir(request.cwd_fd) != 0) {
+            int error = errno;
+            ssize_t ignored = ::write(status_pipe[1], &error, sizeof error);
+            (void)ignored;
+            ::_exit(k_exit_not_executable);
+        }
         if (request.stdout_fd >= 0) ::dup2(request.stdout_fd, STDOUT_FILENO);
         if (request.stderr_fd >= 0) ::dup2(request.stderr_fd, STDERR_FILENO);
         ::execve(request.path.c_str(), argv.data(), environ);
