@@ -88,6 +88,26 @@ OutputPump::State OutputPump::pump_splice() {
     for (int round = 0; round < k_rounds_per_pump; ++round) {
         if (pending_ > 0 && !send_pending_splice()) return state_;
         if (mode_ == Mode::copy) return pump_copy();
+        // Of a large chunk only the end can be quoted: the bytes before it
+        // go straight out, and only the last tail_bytes are tee'd, captured
+        // and then spliced (less page reference work per byte).
+        int available = 0;
+        if (::ioctl(source_, FIONREAD, &available) == 0 && static_cast<std::size_t>(available) > tail_.max_bytes()) {
+            std::size_t direct = static_cast<std::size_t>(available) - tail_.max_bytes();
+            ssize_t moved = ::splice(source_, nullptr, sink_, nullptr, direct, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (moved > 0) {
+                tail_.skip(stream_, static_cast<std::size_t>(moved));
+                continue;
+            }
+            if (moved < 0 && errno == EINTR) continue;
+            if (moved < 0 && errno == EAGAIN) return state_ = State::output_blocked;
+            if (moved < 0 && (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+                mode_ = Mode::copy;
+                return pump_copy();
+            }
+            lose_output();
+            return state_;
+        }
         ssize_t n = ::tee(source_, side_[1], k_chunk, SPLICE_F_NONBLOCK);
         if (n == 0) return state_ = State::eof;
         if (n < 0) {
