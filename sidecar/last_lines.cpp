@@ -20,9 +20,17 @@ void LastLines::append(OutputStream stream, std::string_view data) {
         if (!piece.empty()) {
             partial.active = true;
             std::string& text = partial.line.text;
-            std::size_t room = max_line_ > text.size() ? max_line_ - text.size() : 0;
-            if (piece.size() > room) partial.line.cut_tail = true;
-            text.append(piece.substr(0, room));
+            if (piece.size() >= max_line_) {
+                text.assign(piece.substr(piece.size() - max_line_));
+                partial.line.cut_head = true;
+            } else {
+                std::size_t excess = text.size() + piece.size() > max_line_ ? text.size() + piece.size() - max_line_ : 0;
+                if (excess > 0) {
+                    text.erase(0, excess);
+                    partial.line.cut_head = true;
+                }
+                text.append(piece);
+            }
         }
         partial.touched = ++clock_;
         if (newline == std::string_view::npos) break;
@@ -36,7 +44,6 @@ void LastLines::skip(OutputStream stream, std::size_t bytes) {
     if (bytes == 0) return;
     Partial& partial = partial_[static_cast<int>(stream)];
     partial.line.text.clear();
-    partial.line.cut_tail = false;
     partial.line.cut_head = true;
     partial.active = true;
     partial.touched = ++clock_;
@@ -120,24 +127,23 @@ std::string printable(const OutputLine& line, std::size_t max_bytes) {
         else if (byte < 0x20 || byte == 0x7f) continue;
         else clean += c;
     }
-    // A line whose head was skipped may start inside a UTF-8 sequence.
-    std::size_t lead = 0;
-    if (line.cut_head) {
-        while (lead < clean.size() && lead < 3 && (static_cast<unsigned char>(clean[lead]) & 0xC0) == 0x80) ++lead;
-    }
-    std::string out = utf8_sanitize(std::string_view(clean).substr(lead));
+    // A line whose head was cut may start inside a UTF-8 sequence.
+    auto skip_continuation = [](std::string_view text) {
+        std::size_t lead = 0;
+        while (lead < text.size() && lead < 3 && (static_cast<unsigned char>(text[lead]) & 0xC0) == 0x80) ++lead;
+        return text.substr(lead);
+    };
+    std::string out = utf8_sanitize(line.cut_head ? skip_continuation(clean) : std::string_view(clean));
     static constexpr std::string_view k_ellipsis = "\xE2\x80\xA6";  // …
-    if (line.cut_head) out.insert(0, k_ellipsis);
-    bool cut = line.cut_tail;
-    if (out.size() > max_bytes) {
-        std::size_t keep = max_bytes > k_ellipsis.size() ? max_bytes - k_ellipsis.size() : 0;
-        out.resize(utf8_prefix(out, keep).size());
+    bool cut = line.cut_head;
+    std::size_t room = cut ? (max_bytes > k_ellipsis.size() ? max_bytes - k_ellipsis.size() : 0) : max_bytes;
+    if (out.size() > room) {
+        // The end of the line is what it ends with: usually the error.
         cut = true;
-    } else if (cut && out.size() + k_ellipsis.size() > max_bytes) {
-        std::size_t keep = max_bytes > k_ellipsis.size() ? max_bytes - k_ellipsis.size() : 0;
-        out.resize(utf8_prefix(out, keep).size());
+        room = max_bytes > k_ellipsis.size() ? max_bytes - k_ellipsis.size() : 0;
+        out = std::string(skip_continuation(std::string_view(out).substr(out.size() - room)));
     }
-    if (cut && out.size() + k_ellipsis.size() <= max_bytes) out += k_ellipsis;
+    if (cut && out.size() + k_ellipsis.size() <= max_bytes) out.insert(0, k_ellipsis);
     return out;
 }
 
@@ -156,7 +162,7 @@ bool looks_like_error(std::string_view text) {
 
 bool is_blank(const OutputLine& line) {
     OutputLine plain = line;
-    plain.cut_head = plain.cut_tail = false;
+    plain.cut_head = false;
     return trim(printable(plain, 512)).empty();
 }
 

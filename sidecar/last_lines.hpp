@@ -18,13 +18,14 @@ enum class OutputStream : std::uint8_t { out = 0, err = 1 };
 struct OutputLine {
     OutputStream stream = OutputStream::out;
     std::string text;       // raw bytes without the newline
-    bool cut_head = false;  // its beginning was not seen (skipped output)
-    bool cut_tail = false;  // longer than the line limit: the rest was dropped
+    // Its beginning was not seen (skipped output) or was dropped: a line
+    // longer than the limit keeps its end, where a log line's error usually is.
+    bool cut_head = false;
     bool complete = true;   // false: no newline yet (still being written)
 };
 
 inline constexpr std::size_t k_default_tail_bytes = 8192;
-inline constexpr std::size_t k_max_line_bytes = 1024;
+inline constexpr std::size_t k_max_line_bytes = 4096;  // all a termination message can hold
 
 class LastLines {
 public:
@@ -59,7 +60,8 @@ private:
 // What a person should see of a raw line: ANSI escape sequences removed,
 // only the text after the last carriage return (progress bars), other
 // control characters dropped, tabs as spaces, valid UTF-8, at most
-// `max_bytes` (cut at a character boundary with "…").
+// `max_bytes`: a longer line keeps its end, cut at a character boundary after
+// a leading "…".
 std::string printable(const OutputLine& line, std::size_t max_bytes);
 
 // Nothing printable in it (only control bytes, escapes or spaces).

@@ -8,7 +8,9 @@
 // `tail_bytes` are read into LastLines; the rest is spliced to /dev/null.
 // Where splice cannot write (a terminal on older kernels, an O_APPEND file) it
 // falls back to read()+write(). Never blocks on the app's side; when our
-// output is full it waits for POLLOUT instead of spinning.
+// output is full it waits for POLLOUT instead of spinning. When our output is
+// gone (EPIPE) the app's pipe is closed, so the app's next write fails as it
+// would without us.
 #include <cstddef>
 #include <memory>
 
@@ -20,7 +22,8 @@ class OutputPump {
 public:
     enum class State { open, output_blocked, eof };
 
-    // `source`: read end of the app's pipe (set non-blocking here); `sink`: our fd 1 or 2.
+    // `source`: read end of the app's pipe (set non-blocking here, owned and
+    // closed by the pump); `sink`: our fd 1 or 2.
     OutputPump(OutputStream stream, int source, int sink, LastLines& tail, int dev_null);
     ~OutputPump();
     OutputPump(const OutputPump&) = delete;

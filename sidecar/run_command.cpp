@@ -12,9 +12,12 @@
 #include <fmt/format.h>
 #include <memory>
 #include <poll.h>
+#include <linux/kcmp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,12 +41,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int k_app_pipe_size = 1 << 20;  // room to batch (output_pump.cpp): fewer wake-ups
+// --signal-group: after the app exits, the rest of its group gets SIGTERM and
+// this long to end before SIGKILL (README, --help).
+constexpr auto k_group_grace = std::chrono::seconds(2);
 
 // healthgate's own log, set up on first use: a run with nothing to say never
 // initialises spdlog, which keeps its code and allocations out of our RSS.
 struct LogSettings {
     log::Format format = log::Format::text;
-    log::Level level = log::Level::info;
+    log::Level level = log::Level::warn;
     bool ready = false;
 } g_log;
 
@@ -69,6 +75,37 @@ bool is_stop_signal(int signal) {
     return signal == SIGTERM || signal == SIGINT || signal == SIGQUIT || signal == SIGHUP;
 }
 
+// Job control from a terminal: after passing these on we stop too, as
+// dumb-init does, so the shell that sent them sees its job stopped.
+bool is_suspend_signal(int signal) { return signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU; }
+
+// fd 1 and 2 are one open file (2>&1, or a runtime that merges them): the app
+// then gets one pipe for both, so what it writes keeps its order. kcmp says
+// it exactly; where it is not allowed, the same inode, flags and offset do.
+bool same_open_file(int a, int b) {
+    long same = ::syscall(SYS_kcmp, ::getpid(), ::getpid(), KCMP_FILE, a, b);
+    if (same == 0) return true;
+    if (same > 0) return false;
+    struct stat sa {}, sb {};
+    if (::fstat(a, &sa) != 0 || ::fstat(b, &sb) != 0) return false;
+    if (sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino) return false;
+    if (::fcntl(a, F_GETFL) != ::fcntl(b, F_GETFL)) return false;
+    errno = 0;
+    off_t oa = ::lseek(a, 0, SEEK_CUR);
+    int ea = errno;
+    errno = 0;
+    off_t ob = ::lseek(b, 0, SEEK_CUR);
+    return oa == ob && ea == errno;
+}
+
+// Relative paths of our own files, made absolute: we leave the working
+// directory (see run_main).
+void make_absolute(std::optional<std::string>& path) {
+    if (!path || path->empty() || path->front() == '/' || *path == "none") return;
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd)) *path = std::string(cwd) + "/" + *path;
+}
+
 // A closed fd 0/1/2 would be reused by the next open() and the app would
 // write its output into one of our files.
 void ensure_standard_fds() {
@@ -82,24 +119,19 @@ struct SignalSetup {
     int fd = -1;        // signalfd of every blocked signal
 };
 
-// Blocks every catchable signal but the synchronous ones (a fault in
-// healthgate must kill it, not be queued) and ignores SIGTTIN/SIGTTOU (tini's
-// set). Blocked signals stay queued even for PID 1, which would drop signals
-// it has no handler for.
+// Blocks every signal and reads them all from a signalfd. Blocked signals
+// stay queued even for PID 1, which would drop signals it has no handler for.
+// The synchronous ones are blocked too: one sent with kill() (SIGSEGV,
+// SIGABRT...) is queued and forwarded like any other, while a real fault in
+// healthgate still kills it (the kernel unblocks a forced fault signal). No
+// disposition is changed, so what our parent ignored stays ignored for the app.
 Expected<SignalSetup> block_signals() {
     SignalSetup setup;
     sigset_t blocked;
     ::sigfillset(&blocked);
-    for (int signal : {SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGTRAP, SIGSYS, SIGTTIN, SIGTTOU}) {
-        ::sigdelset(&blocked, signal);
-    }
     if (::sigprocmask(SIG_SETMASK, &blocked, &setup.original) != 0) {
         return make_error(fmt::format("sigprocmask: {}", std::strerror(errno)));
     }
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGTTIN, &ignore, nullptr);
-    ::sigaction(SIGTTOU, &ignore, nullptr);
     setup.fd = ::signalfd(-1, &blocked, SFD_CLOEXEC | SFD_NONBLOCK);
     if (setup.fd < 0) return make_error(fmt::format("signalfd: {}", std::strerror(errno)));
     return setup;
@@ -125,11 +157,22 @@ public:
 
     // Pipes for the app's output, then fork and exec. False: exec failed
     // (already recorded in app_exit_).
+    // A stream on a terminal is passed to the app as it is: an interactive
+    // shell gets its prompt and job control, and the app's own line
+    // buffering applies; that output is not quoted (the record says so).
     bool start_app(const sigset_t& child_mask) {
         int out[2] = {-1, -1}, err[2] = {-1, -1};
-        bool piped = ::pipe2(out, O_CLOEXEC) == 0 && ::pipe2(err, O_CLOEXEC) == 0;
-        if (!piped) say(log::Level::warn, "pipe2 failed: the app's output is passed through unseen",
-                        {{"error", std::strerror(errno)}});
+        bool out_tty = ::isatty(STDOUT_FILENO) == 1, err_tty = ::isatty(STDERR_FILENO) == 1;
+        bool merged = !out_tty && !err_tty && same_open_file(STDOUT_FILENO, STDERR_FILENO);
+        on_terminal_ = out_tty || err_tty;
+        bool piped = (out_tty || ::pipe2(out, O_CLOEXEC) == 0) && (err_tty || merged || ::pipe2(err, O_CLOEXEC) == 0);
+        if (!piped) {
+            say(log::Level::warn, "pipe2 failed: the app's output is passed through unseen", {{"error", std::strerror(errno)}});
+            for (int fd : {out[0], out[1], err[0], err[1]}) {
+                if (fd >= 0) ::close(fd);
+            }
+            out[0] = out[1] = err[0] = err[1] = -1;
+        }
         for (int fd : {out[0], err[0]}) {
             if (fd >= 0) ::fcntl(fd, F_SETPIPE_SZ, k_app_pipe_size);  // best effort: pipe-max-size may be lower
         }
@@ -139,10 +182,13 @@ public:
         request.path = resolved.path;
         request.argv = options_.command;
         request.child_mask = child_mask;
-        if (piped) {
-            request.stdout_fd = out[1];
-            request.stderr_fd = err[1];
-        }
+        request.stdout_fd = out[1];
+        request.stderr_fd = merged ? out[1] : err[1];
+        // The app keeps the working directory; we hold no reference to it (as
+        // dumb-init), so it can be unmounted or removed under us. We leave it
+        // before the fork, the child returns to it: the app never sees us there.
+        int cwd = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cwd >= 0 && ::chdir("/") == 0) request.cwd_fd = cwd;
         started_ = Clock::now();
         int exec_error = resolved.error;
         std::string spawn_problem;  // fork or pipe failed: the command was never tried
@@ -167,6 +213,7 @@ public:
             app_exit_.kind = AppExit::Kind::exec_failed;
             app_exit_.code = exec_failure_exit_code(exec_error);
             std::optional<std::string> head;
+            if (cwd >= 0 && ::fchdir(cwd) != 0) cwd = -1;  // a relative command is read from there
             if (!resolved.path.empty() && !(resolved.searched && exec_error == ENOENT)) {
                 head = read_file_head(resolved.path);
             }
@@ -174,12 +221,13 @@ public:
                                        ? describe_exec_error(options_.command.front(), resolved, exec_error, head)
                                        : fmt::format("cannot start {}: {}", options_.command.front(), spawn_problem);
             app_ = -1;
+            if (cwd >= 0) ::close(cwd);
             return false;
         }
-        if (piped) {
-            out_ = std::make_unique<OutputPump>(OutputStream::out, out[0], STDOUT_FILENO, tail_, dev_null_);
-            err_ = std::make_unique<OutputPump>(OutputStream::err, err[0], STDERR_FILENO, tail_, dev_null_);
-        }
+        if (cwd >= 0) ::close(cwd);
+        app_group_ = app_;
+        if (out[0] >= 0) out_ = std::make_unique<OutputPump>(OutputStream::out, out[0], STDOUT_FILENO, tail_, dev_null_);
+        if (err[0] >= 0) err_ = std::make_unique<OutputPump>(OutputStream::err, err[0], STDERR_FILENO, tail_, dev_null_);
         return true;
     }
 
@@ -192,36 +240,67 @@ public:
         write_running_record();
         auto next_sample = Clock::now() + watch_.interval(options_.sample_interval, last_sample_);
         while (app_ > 0) {
-            pollfd fds[4];
-            OutputPump* owners[4] = {nullptr, nullptr, nullptr, nullptr};
-            nfds_t count = 0;
-            fds[count++] = {signal_fd, POLLIN, 0};
-            fds[count++] = {watch_.fd(), POLLIN, 0};  // memory.events changed: sample now
-            for (OutputPump* pump : {out_.get(), err_.get()}) {
-                if (!pump || pump->state() == OutputPump::State::eof) continue;
-                bool blocked = pump->state() == OutputPump::State::output_blocked;
-                owners[count] = pump;
-                fds[count++] = {blocked ? pump->sink() : pump->source(), static_cast<short>(blocked ? POLLOUT : POLLIN), 0};
-            }
-            // Rounded up: a wait rounded down to 0 ms would spin until the deadline.
             auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_sample - Clock::now()).count();
-            int ready = ::poll(fds, count, static_cast<int>(std::max<long long>(wait, 0)));
-            if (ready < 0 && errno != EINTR) {
-                say(log::Level::error, "poll failed", {{"error", std::strerror(errno)}});
-                ::usleep(100'000);
-            }
-            if (ready > 0 && fds[0].revents) handle_signals(signal_fd);
-            if (ready > 0 && fds[1].revents) watch_.drain();
-            for (nfds_t i = 2; ready > 0 && i < count; ++i) {
-                if (fds[i].revents) pump_output(*owners[i]);
-            }
-            if (Clock::now() >= next_sample || (ready > 0 && fds[1].revents)) {
+            bool memory_events = poll_once(signal_fd, static_cast<int>(std::max<long long>(wait, 0)));
+            if (Clock::now() >= next_sample || memory_events) {
                 if (app_ > 0) sample_while_running();
                 next_sample = Clock::now() + watch_.interval(options_.sample_interval, last_sample_);
             }
         }
+        if (options_.signal_group) end_group(signal_fd);
         for (OutputPump* pump : {out_.get(), err_.get()}) {
             if (pump) pump->drain();
+        }
+    }
+
+    // One wait for a signal or output (at most `wait_ms`), and what it brought.
+    // One poll of the signals, memory.events and the app's output; true when
+    // memory.events changed (the caller then samples at once).
+    bool poll_once(int signal_fd, int wait_ms) {
+        pollfd fds[4];
+        OutputPump* owners[4] = {nullptr, nullptr, nullptr, nullptr};
+        nfds_t count = 0;
+        fds[count++] = {signal_fd, POLLIN, 0};
+        fds[count++] = {watch_.fd(), POLLIN, 0};  // memory.events changed (a negative fd is ignored)
+        for (OutputPump* pump : {out_.get(), err_.get()}) {
+            if (!pump || pump->state() == OutputPump::State::eof) continue;
+            bool blocked = pump->state() == OutputPump::State::output_blocked;
+            owners[count] = pump;
+            fds[count++] = {blocked ? pump->sink() : pump->source(), static_cast<short>(blocked ? POLLOUT : POLLIN), 0};
+        }
+        // Rounded up by the caller: a wait rounded down to 0 ms would spin until the deadline.
+        int ready = ::poll(fds, count, wait_ms);
+        if (ready < 0 && errno != EINTR) {
+            say(log::Level::error, "poll failed", {{"error", std::strerror(errno)}});
+            ::usleep(100'000);
+        }
+        if (ready > 0 && fds[0].revents) handle_signals(signal_fd);
+        bool memory_events = ready > 0 && fds[1].revents;
+        if (memory_events) watch_.drain();
+        for (nfds_t i = 2; ready > 0 && i < count; ++i) {
+            if (fds[i].revents) pump_output(*owners[i]);
+        }
+        return memory_events;
+    }
+
+    // --signal-group, the app has exited: what is left of its process group
+    // gets SIGTERM, then SIGKILL after k_group_grace (reaped as they go; the
+    // output keeps flowing meanwhile).
+    void end_group(int signal_fd) {
+        if (app_group_ <= 0 || ::kill(-app_group_, 0) != 0) return;
+        say(log::Level::info, "the app has exited: SIGTERM to the rest of its process group");
+        ::kill(-app_group_, SIGTERM);
+        auto deadline = Clock::now() + k_group_grace;
+        while (Clock::now() < deadline) {
+            reap();
+            if (::kill(-app_group_, 0) != 0) return;
+            poll_once(signal_fd, 20);
+        }
+        say(log::Level::info, "the app's process group outlived the grace: SIGKILL");
+        ::kill(-app_group_, SIGKILL);
+        for (int i = 0; i < 50 && ::kill(-app_group_, 0) == 0; ++i) {
+            ::usleep(10'000);
+            reap();
         }
     }
 
@@ -263,11 +342,12 @@ public:
         int code = exit_code(facts.exit);
         std::string code_text = std::to_string(code);
         std::string line = verdict_line(facts);
+        // The app's streams stay the app's: the verdict is in the record, and
+        // in our log only at --log-level info.
         if (verdict == Verdict::exec_failed) {
             say(log::Level::error, "cannot start the app", {{"error", facts.exit.exec_error}, {"exit_code", code_text}});
         } else {
-            say(verdict == Verdict::completed ? log::Level::info : log::Level::warn, "app exited",
-                {{"verdict", line}, {"exit_code", code_text}});
+            say(log::Level::info, "app exited", {{"verdict", line}, {"exit_code", code_text}});
         }
         return code;
     }
@@ -277,7 +357,7 @@ private:
         pump.pump();
         if (pump.output_lost() && !warned_output_lost_) {
             warned_output_lost_ = true;
-            say(log::Level::warn, "our output is closed: the app's output is discarded (its tail is still kept)");
+            say(log::Level::info, "our output is closed: so is the app's pipe, its writes now fail as they would without us");
         }
     }
 
@@ -292,12 +372,30 @@ private:
             // A SIGPIPE from our own write to a closed output is ours, not the app's.
             if (signal == SIGPIPE && static_cast<pid_t>(info.ssi_pid) == ::getpid()) continue;
             forward(signal);
+            if (is_suspend_signal(signal) && !suspending_) suspend_self(signal_fd);
         }
+    }
+
+    // After passing on SIGTSTP/SIGTTIN/SIGTTOU. The app's output goes through
+    // us, so first it is relayed until the app has stopped (or, if it
+    // handles the signal, for a moment): what it printed in reply must not
+    // wait for our SIGCONT. PID 1 cannot stop itself, nor should it.
+    void suspend_self(int signal_fd) {
+        if (::getpid() == 1) return;
+        suspending_ = true;
+        auto deadline = Clock::now() + std::chrono::milliseconds(100);
+        while (app_ > 0 && Clock::now() < deadline) {
+            siginfo_t info {};
+            if (::waitid(P_PID, static_cast<id_t>(app_), &info, WSTOPPED | WNOHANG | WNOWAIT) == 0 && info.si_pid == app_) break;
+            poll_once(signal_fd, 10);
+        }
+        suspending_ = false;
+        ::kill(::getpid(), SIGSTOP);
     }
 
     void forward(int signal) {
         if (app_ <= 0) return;
-        pid_t target = options_.signal_group ? -app_ : app_;
+        pid_t target = options_.signal_group ? -app_group_ : app_;
         if (::kill(target, signal) != 0 && errno != ESRCH) {
             say(log::Level::warn, "cannot forward signal", {{"signal", signal_name(signal)}, {"error", std::strerror(errno)}});
         }
@@ -369,6 +467,7 @@ private:
         facts.oom.child_kills = oom_.child_kills();
         facts.stop = stop_;
         facts.output = tail_.lines();
+        facts.output_on_terminal = on_terminal_;
         facts.history = history_;
         return facts;
     }
@@ -423,6 +522,9 @@ private:
     std::unique_ptr<OutputPump> out_, err_;
 
     pid_t app_ = -1;
+    pid_t app_group_ = -1;     // the app's process group, also after the app is gone
+    bool on_terminal_ = false;  // the app writes to our terminal itself
+    bool suspending_ = false;   // in suspend_self: a second suspend signal is only passed on
     AppExit app_exit_;
     Clock::time_point started_ = Clock::now();
     Duration runtime_{0};
@@ -450,7 +552,7 @@ int run_main(const std::vector<std::string>& args) {
         std::fprintf(stderr, "healthgate %s\n", parsed.error().c_str());
         return k_exit_usage;
     }
-    const RunOptions& options = *parsed;
+    RunOptions& options = *parsed;
     if (options.help) {
         std::fputs(k_run_help, stdout);
         return k_exit_ok;
@@ -469,6 +571,7 @@ int run_main(const std::vector<std::string>& args) {
             {{"error", std::strerror(errno)}});
     }
 
+    for (auto* path : {&options.termination_log, &options.history_dir, &options.cgroup}) make_absolute(*path);
     Session session(options);
     if (session.start_app(signals->original)) session.loop(signals->fd);
     return session.finish();

@@ -16,10 +16,17 @@ records why it ended in the container's termination message, which
   OOMKilled: peak 511.8Mi of 512Mi limit (99.9%) after 43.0s
   exit 1 after 2.1s: last output: FATAL: DATABASE_URL is not set
 
-- Forwards every catchable signal to COMMAND (or its process group), reaps
-  every zombie, including orphaned grandchildren, and exits with COMMAND's code.
-- Passes COMMAND's stdout and stderr through unchanged (each on its own stream,
-  in order; COMMAND sees pipes) and keeps the last lines to quote.
+- Forwards every signal to COMMAND (or its process group), kill()-sent SIGSEGV,
+  SIGABRT and the like included; after SIGTSTP/SIGTTIN/SIGTTOU it stops itself
+  too (job control). Signals ignored by its parent stay ignored for COMMAND.
+  Reaps every zombie, orphaned grandchildren included, and exits with
+  COMMAND's code.
+- Passes COMMAND's stdout and stderr through unchanged and keeps the last
+  lines to quote. COMMAND sees pipes, one for both when stdout and stderr are
+  the same file (2>&1: their order is kept), and a terminal as the terminal
+  itself (not quoted then). When our reader goes away, COMMAND's writes fail
+  as they would without us (SIGPIPE/EPIPE). By default run adds nothing to
+  the streams: its own lines appear only when run itself is in trouble.
 - Reads the container's memory cgroup (v2 or v1: peak, limit, OOM kills);
   falls back to the children's ru_maxrss where none is readable.
 - While COMMAND runs, keeps a "still running" record with the peak so far (on
@@ -35,8 +42,9 @@ Flags (environment variable in brackets):
   --history DIR           keep a bounded record of past runs in DIR (an emptyDir that
                           outlives container restarts): "4th exit in 6m04s; previous: ..."
                           Give each container its own DIR.        [HEALTHGATE_HISTORY] (default off)
-  --signal-group          forward signals to COMMAND's process group, not only to COMMAND
-                                                                  [HEALTHGATE_SIGNAL_GROUP] (default off)
+  --signal-group          forward signals to COMMAND's process group, not only to COMMAND;
+                          when COMMAND exits, the rest of its group gets SIGTERM, and
+                          SIGKILL 2s later        [HEALTHGATE_SIGNAL_GROUP] (default off)
   --record-interval DUR   rewrite the "still running" record every DUR; 0 = only when the
                           peak rises                              [HEALTHGATE_RECORD_INTERVAL] (default 10s)
   --sample-interval DUR   read memory and the OOM-kill counter every DUR
@@ -47,7 +55,8 @@ Flags (environment variable in brackets):
                           /proc/self/cgroup and mountinfo; "none" = use ru_maxrss
                                                                   [HEALTHGATE_CGROUP]
   --log-format text|json  healthgate's own log lines on stderr   [HEALTHGATE_LOG_FORMAT] (default text)
-  --log-level LEVEL       debug|info|warn|error|off              [HEALTHGATE_LOG_LEVEL] (default info)
+  --log-level LEVEL       debug|info|warn|error|off; info adds the verdict line on exit
+                                                                  [HEALTHGATE_LOG_LEVEL] (default warn)
 
 Exit codes:
   COMMAND's own exit code

@@ -28,7 +28,7 @@ struct RunOptions {
     std::size_t tail_bytes = k_default_tail_bytes; // output kept for quoting
     std::optional<std::string> cgroup;             // memory cgroup directory override; "none"
     log::Format log_format = log::Format::text;
-    log::Level log_level = log::Level::info;
+    log::Level log_level = log::Level::warn;  // the app's streams stay the app's
     bool help = false;
 };
 

@@ -138,10 +138,17 @@ Expected<Spawned> spawn_app(const SpawnRequest& request) {
         // Own process group, like tini: a group signal reaches the app's
         // children, and a terminal's foreground group becomes the app's.
         ::setpgid(0, 0);
-        if (::isatty(STDIN_FILENO)) ::tcsetpgrp(STDIN_FILENO, ::getpgrp());  // SIGTTOU still ignored here
-        ::signal(SIGTTIN, SIG_DFL);
-        ::signal(SIGTTOU, SIG_DFL);
+        // SIGTTOU is still blocked here, so a background group may take the terminal.
+        if (::isatty(STDIN_FILENO)) ::tcsetpgrp(STDIN_FILENO, ::getpgrp());
+        // Dispositions are left alone: what our parent ignored stays ignored
+        // (exec keeps SIG_IGN), the rest is default, as without us.
         ::sigprocmask(SIG_SETMASK, &request.child_mask, nullptr);
+        if (request.cwd_fd >= 0 && ::fchdir(request.cwd_fd) != 0) {
+            int error = errno;
+            ssize_t ignored = ::write(status_pipe[1], &error, sizeof error);
+            (void)ignored;
+            ::_exit(k_exit_not_executable);
+        }
         if (request.stdout_fd >= 0) ::dup2(request.stdout_fd, STDOUT_FILENO);
         if (request.stderr_fd >= 0) ::dup2(request.stderr_fd, STDERR_FILENO);
         ::execve(request.path.c_str(), argv.data(), environ);

@@ -40,9 +40,10 @@ std::optional<std::string> read_file_head(const std::string& path, std::size_t b
 struct SpawnRequest {
     std::string path;
     std::vector<std::string> argv;
-    int stdout_fd = -1;  // -1: inherit
-    int stderr_fd = -1;
+    int stdout_fd = -1;  // -1: inherit (a terminal is passed as is)
+    int stderr_fd = -1;  // may be stdout_fd: one pipe for both keeps their order
     sigset_t child_mask;  // the signal mask the app starts with
+    int cwd_fd = -1;      // the working directory the app starts in; -1: ours
 };
 
 struct Spawned {

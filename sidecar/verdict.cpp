@@ -12,8 +12,10 @@
 namespace healthgate::sidecar {
 namespace {
 
-constexpr std::size_t k_quote_max = 200;        // the quote in the verdict line
-constexpr std::size_t k_output_line_max = 400;  // each quoted output line
+constexpr std::size_t k_quote_max = 200;  // the quote in the verdict line
+// An output line that does not fit whole is quoted by its end (printable()) in
+// the room left, as long as that room can say something; older lines then go.
+constexpr std::size_t k_min_cut_line = 64;
 
 double floor_tenth(double value) { return std::floor(value * 10.0 + 1e-9) / 10.0; }
 
@@ -260,17 +262,27 @@ std::string compose_json(const RunFacts& facts, Verdict verdict, std::size_t max
         json.add("history", fmt::format("{{\"exits\":{},\"span_ms\":{},\"previous\":{}}}", facts.history.exits,
                                         facts.history.span.count(), previous));
     }
+    if (facts.output_on_terminal) json.add("output_on_terminal", "true");
     // The newest lines that fit, shown oldest first.
     std::size_t room = json.room("last_output");
     std::vector<std::string> chosen;
     std::size_t used = 2;  // []
     for (auto it = facts.output.rbegin(); it != facts.output.rend(); ++it) {
         if (is_blank(*it)) continue;
-        std::string item = json_string(printable(*it, k_output_line_max));
-        std::size_t cost = item.size() + (chosen.empty() ? 0 : 1);
-        if (used + cost > room) break;
-        used += cost;
+        std::size_t separator = chosen.empty() ? 0 : 1;
+        std::size_t left = room > used + separator ? room - used - separator : 0;
+        std::string item = json_string(printable(*it, k_max_line_bytes));
+        bool fits = item.size() <= left;
+        if (!fits && left < 2 + k_min_cut_line) break;
+        // Escaping can grow the text: cut further until the quoted form fits.
+        for (std::size_t max = left - 2; item.size() > left && max > 0;) {
+            max = max > item.size() - left ? max - (item.size() - left) : 0;
+            item = json_string(printable(*it, max));
+        }
+        if (item.size() > left) break;
+        used += item.size() + separator;
         chosen.push_back(std::move(item));
+        if (!fits) break;
     }
     if (!chosen.empty()) {
         std::string list = "[";
@@ -547,6 +559,7 @@ std::string compose_message(const RunFacts& facts, MessageFormat format, std::si
                                     format_duration(facts.stop->at)));
     }
     if (std::string h = hint(facts); !h.empty()) lines.push_back("hint: " + h);
+    if (facts.output_on_terminal) lines.emplace_back("output on a terminal is not quoted");
     for (std::string& line : lines) line = utf8_sanitize(line);
 
     std::size_t used = 0;
@@ -557,10 +570,13 @@ std::string compose_message(const RunFacts& facts, MessageFormat format, std::si
         std::size_t room = max_bytes - used - k_header.size();
         for (auto it = facts.output.rbegin(); it != facts.output.rend(); ++it) {
             if (is_blank(*it)) continue;
-            std::string text = "  " + printable(*it, k_output_line_max);
-            if (text.size() + 1 > room) break;
+            std::string text = "  " + printable(*it, k_max_line_bytes);
+            bool fits = text.size() + 1 <= room;
+            if (!fits && room < 3 + k_min_cut_line) break;
+            if (!fits) text = "  " + printable(*it, room - 3);
             room -= text.size() + 1;
             chosen.push_back(std::move(text));
+            if (!fits) break;
         }
     }
     if (!chosen.empty()) {

@@ -76,6 +76,7 @@ struct RunFacts {
     OomFacts oom;
     std::optional<StopSignal> stop;  // the first SIGTERM/SIGINT/SIGQUIT/SIGHUP forwarded
     std::vector<OutputLine> output;  // the last lines, oldest first
+    bool output_on_terminal = false;  // stdout or stderr is a terminal the app writes to itself: not quoted
     HistorySummary history;
 };
 

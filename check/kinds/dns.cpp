@@ -100,7 +100,7 @@ boost::asio::awaitable<CheckResult> attempt(CheckContext& ctx, const Target& tar
     }
     if (!answer->ok()) {
         result.failure = classify_ares_status(answer->status);
-        result.reason = fmt::format("{}: {}", what, describe_dns_failure(answer->status, target.host, options.type, conf));
+        result.reason = fmt::format("{}: {}", what, describe_dns_failure(*answer, target.host, options.type, conf));
         co_return result;
     }
     std::size_t count = answer->addresses.size() + answer->services.size();

@@ -9,11 +9,14 @@ import hashlib
 import json
 import re
 import os
+import pty
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import unittest
@@ -109,9 +112,12 @@ class ExitCodes(RunTestCase):
         self.assertEqual(result.returncode, 1)
         self.assertRegex(self.first_line(), r"^exit 1 after [\d.]+m?s: last output: FATAL: DATABASE_URL is not set$")
         self.assertIn("hint: application error", self.message())
-        # The verdict reaches the log too, for kubectl logs --previous.
-        self.assertIn(b"FATAL: DATABASE_URL is not set", result.stderr)
+        # The app's stream is the app's: no line of ours by default...
+        self.assertEqual(result.stderr, b"FATAL: DATABASE_URL is not set\n")
+        # ...and the verdict in the log at the level one opts into.
+        result = self.run_hg(["sh", "-c", "echo 'FATAL: DATABASE_URL is not set' >&2; exit 1"], "--log-level", "info")
         self.assertIn(b"app exited", result.stderr)
+        self.assertIn(b"FATAL: DATABASE_URL is not set", result.stderr.split(b"\n", 1)[1])
 
     def test_death_by_signal_is_128_plus_n(self):
         for name, number in (("TERM", 15), ("INT", 2), ("USR1", 10), ("KILL", 9)):
@@ -705,6 +711,264 @@ class MemoryWithoutCgroup(RunTestCase):
         self.assertTrue(peak.endswith("Mi"), peak)
         self.assertGreaterEqual(float(peak[:-2]), 40)
         self.assertIn("OOM kills: unknown", message)
+
+
+def pid1_works():
+    return (shutil.which("unshare") is not None and
+            subprocess.run(["unshare", "--fork", "--pid", "--mount-proc", "true"], capture_output=True).returncode == 0)
+
+
+class BothModes(RunTestCase):
+    """Runs each test with healthgate as a normal process and as PID 1 of a
+    new PID namespace (that half skipped with the reason where it cannot be made)."""
+
+    def modes(self):
+        yield "process", []
+        if pid1_works():
+            yield "pid 1", ["unshare", "--fork", "--pid", "--mount-proc"]
+        else:
+            print("skipping the PID 1 half: unshare --pid needs root here", file=sys.stderr)
+
+    def hg_argv(self, prefix, command, *flags):
+        return [*prefix, HG, "run", "--termination-log", self.log, *flags, "--", *command]
+
+    def hg_pid(self, proc, prefix):
+        """healthgate's pid: the process itself, or unshare's child."""
+        if not prefix:
+            return proc.pid
+        found = wait_until(lambda: children_of(proc.pid))
+        self.assertTrue(found, "unshare started no healthgate")
+        return found[0][0]
+
+
+class AsWithoutUs(BothModes):
+    """What tini and dumb-init get right, and the app must not tell apart."""
+
+    def test_closed_stdout_ends_the_app_with_sigpipe_at_once(self):
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                started = time.monotonic()
+                proc = subprocess.Popen(self.hg_argv(prefix, ["yes"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.assertEqual(proc.stdout.readline(), b"y\n")
+                proc.stdout.close()
+                self.assertEqual(proc.wait(timeout=10), 141)
+                self.assertLess(time.monotonic() - started, 5)
+                self.assertEqual(proc.stderr.read(), b"")
+                proc.stderr.close()
+                self.assertIn("SIGPIPE", self.message())
+                self.assertIn("\n  y", self.message())  # the tail captured before is kept
+        # The shell pipeline of the issue, as tini gives it.
+        result = subprocess.run(["bash", "-c", f"{HG} run --termination-log none -- yes | head -1; "
+                                 "echo status=${PIPESTATUS[0]}"], capture_output=True, timeout=20)
+        self.assertEqual(result.stdout, b"y\nstatus=141\n")
+
+    def test_closed_stderr_fails_the_apps_writes_too(self):
+        app = ("import sys, time\n"
+               "try:\n"
+               "    while True: sys.stderr.write('e\\n'); sys.stderr.flush(); time.sleep(0.001)\n"
+               "except BrokenPipeError:\n"
+               "    print('EPIPE', flush=True)\n")
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                proc = subprocess.Popen(self.hg_argv(prefix, [PY, "-c", app]), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+                self.assertEqual(proc.stderr.readline(), b"e\n")
+                proc.stderr.close()
+                out, _ = proc.communicate(timeout=10)
+                self.assertIn(b"EPIPE", out)
+
+    def test_one_file_for_both_streams_keeps_their_order(self):
+        app = ["sh", "-c", "echo 1; echo 2 >&2; echo 3; echo 4 >&2"]
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                for _ in range(20):
+                    result = subprocess.run(self.hg_argv(prefix, app), stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, timeout=20)
+                    self.assertEqual(result.stdout, b"1\n2\n3\n4\n")
+                self.assertIn("  1\n  2\n  3\n  4", self.message())
+        # Two files stay two streams.
+        result = self.run_hg(app)
+        self.assertEqual((result.stdout, result.stderr), (b"1\n3\n", b"2\n4\n"))
+
+    def test_by_default_nothing_of_ours_in_the_apps_streams(self):
+        app = ["sh", "-c", "echo out; echo err >&2; exit 3"]
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                result = subprocess.run(self.hg_argv(prefix, app), capture_output=True, timeout=20)
+                self.assertEqual((result.returncode, result.stdout, result.stderr), (3, b"out\n", b"err\n"))
+                self.assertRegex(self.first_line(), r"^exit 3 after .*: last output: err$")
+
+    def test_a_long_last_line_is_quoted_by_its_end(self):
+        line = '{"msg":"request failed","body":"' + "b" * 3000 + '","error":"disk full"}'
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                result = subprocess.run(self.hg_argv(prefix, ["sh", "-c", f"echo '{line}'; exit 1"]),
+                                        capture_output=True, timeout=20)
+                self.assertEqual(result.returncode, 1)
+                message = self.message()
+                self.assertLessEqual(len(message.encode()), 4096)
+                self.assertRegex(self.first_line(), r'…b+","error":"disk full"}$')
+                self.assertIn("b" * 2900 + '","error":"disk full"}', message)
+
+    PRINT_SIGNALS = r"""
+import os, signal
+for number in range(1, 32):
+    if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD):
+        signal.signal(number, lambda n, f: os.write(1, b"%d\n" % n))
+os.write(1, b"ready\n")
+while True:
+    signal.pause()
+"""
+
+    @contextlib.contextmanager
+    def print_signals(self, prefix):
+        proc = subprocess.Popen(self.hg_argv(prefix, [PY, "-c", self.PRINT_SIGNALS]), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, bufsize=0)
+        try:
+            self.assertEqual(proc.stdout.readline(), b"ready\n")
+            yield proc, self.hg_pid(proc, prefix)
+        finally:
+            # The app first: it would keep our pipes open after healthgate's death.
+            for pid in [pid for child, _ in children_of(proc.pid) for pid in (child, *[p for p, _ in children_of(child)])]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            proc.send_signal(signal.SIGCONT)
+            proc.kill()
+            proc.communicate()
+
+    def state(self, pid):
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+        return stat[stat.rindex(")") + 2]
+
+    def test_kill_sent_fault_signals_are_forwarded(self):
+        faults = (signal.SIGILL, signal.SIGTRAP, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGSEGV,
+                  signal.SIGSYS)
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode), self.print_signals(prefix) as (proc, hg):
+                for signum in faults:
+                    os.kill(hg, signum)
+                    self.assertEqual(proc.stdout.readline(), b"%d\n" % signum, signal.Signals(signum).name)
+                self.assertIsNone(proc.poll())
+
+    def test_job_control_signals_are_forwarded_then_we_stop(self):
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode), self.print_signals(prefix) as (proc, hg):
+                for signum in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+                    os.kill(hg, signum)
+                    self.assertEqual(proc.stdout.readline(), b"%d\n" % signum)
+                    if mode == "process":
+                        self.assertTrue(wait_until(lambda: self.state(hg) == "T", 3), "healthgate did not stop")
+                    else:  # PID 1 does not stop itself (the kernel would not let it)
+                        self.assertNotEqual(self.state(hg), "T")
+                    os.kill(hg, signal.SIGCONT)
+                    self.assertEqual(proc.stdout.readline(), b"%d\n" % signal.SIGCONT)
+                    self.assertTrue(wait_until(lambda: self.state(hg) in "RS", 3))
+
+    def test_signals_our_parent_ignored_stay_ignored_and_blocked_stay_blocked(self):
+        def setup():
+            for signum in (signal.SIGTTOU, signal.SIGTTIN, signal.SIGUSR1):
+                signal.signal(signum, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                result = subprocess.run(self.hg_argv(prefix, ["cat", "/proc/self/status"]), capture_output=True,
+                                        preexec_fn=setup, timeout=20)
+                fields = dict(l.split(":\t") for l in result.stdout.decode().splitlines() if ":\t" in l)
+                ignored, blocked = int(fields["SigIgn"], 16), int(fields["SigBlk"], 16)
+                for signum in (signal.SIGTTOU, signal.SIGTTIN, signal.SIGUSR1):
+                    self.assertTrue(ignored & (1 << (signum - 1)), f"{signal.Signals(signum).name} not ignored")
+                self.assertTrue(blocked & (1 << (signal.SIGUSR2 - 1)), "SIGUSR2 not blocked")
+                self.assertFalse(ignored & (1 << (signal.SIGTERM - 1)))
+
+    def test_signal_group_ends_the_rest_of_the_group_when_the_app_exits(self):
+        # A member that exits on SIGTERM, and one that ignores it and gets
+        # SIGKILL after the grace (2 s).
+        app = ("sleep 30 & (trap 'echo term-ignored' TERM; while :; do sleep 0.05; done) & "
+               "echo pids $! ; sleep 0.3")
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                started = time.monotonic()
+                result = subprocess.run(self.hg_argv(prefix, ["sh", "-c", app], "--signal-group"),
+                                        capture_output=True, timeout=20)
+                elapsed = time.monotonic() - started
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertIn(b"term-ignored", result.stdout)
+                self.assertGreater(elapsed, 1.8)
+                self.assertLess(elapsed, 8)
+                if not prefix:
+                    survivor = int(result.stdout.split(b"pids ")[1].split()[0])
+                    self.assertFalse(os.path.exists(f"/proc/{survivor}"), "the TERM-ignoring member survived")
+        # Without a TERM-ignoring member it ends as soon as the group is gone.
+        started = time.monotonic()
+        result = self.run_hg(["sh", "-c", "sleep 30 & sleep 0.2"], "--signal-group")
+        self.assertEqual(result.returncode, 0)
+        self.assertLess(time.monotonic() - started, 1.8)
+
+
+class OnATerminal(BothModes):
+    """The app gets our terminal itself (python pty as the terminal)."""
+
+    def pty_run(self, argv, send=b"", timeout=10.0):
+        pid, fd = pty.fork()
+        if pid == 0:
+            try:
+                os.execvp(argv[0], argv)
+            finally:
+                os._exit(127)
+        attrs = termios.tcgetattr(fd)
+        attrs[3] &= ~termios.ECHO
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+        if send:
+            os.write(fd, send)
+        output, arrivals = b"", []
+        started = deadline = time.monotonic()
+        deadline += timeout
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # EIO: the other side is gone
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                arrivals.append((time.monotonic() - started, chunk))
+        else:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), output.replace(b"\r\n", b"\n"), arrivals
+
+    def test_the_app_gets_the_terminal_in_the_foreground(self):
+        app = "test -t 0 && test -t 1 && test -t 2 && echo all-terminal; ps -o stat= -p $$"
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                code, output, _ = self.pty_run(self.hg_argv(prefix, ["sh", "-c", app]))
+                self.assertEqual(code, 0, output)
+                self.assertIn(b"all-terminal\n", output)
+                self.assertIn(b"+", output.split(b"all-terminal\n")[1], "not the foreground process group")
+                self.assertIn("output on a terminal is not quoted", self.message())
+
+    def test_an_interactive_shell_has_job_control(self):
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                code, output, _ = self.pty_run(["env", "PS1=prompt$ ", *self.hg_argv(prefix, ["bash", "--norc", "-i"])],
+                                               send=b'echo "flags [[$-]]"\nsleep 0.1 & fg\nexit 0\n')
+                self.assertEqual(code, 0, output)
+                self.assertIn(b"prompt$ ", output)
+                self.assertRegex(output, rb"flags \[\[[a-zA-Z]*m[a-zA-Z]*\]\]")
+                self.assertNotIn(b"no job control", output)
+                self.assertNotIn(b"cannot set terminal process group", output)
+
+    def test_a_python_app_is_line_buffered(self):
+        app = [PY, "-c", "import time; print('first'); time.sleep(1.5); print('second')"]
+        for mode, prefix in self.modes():
+            with self.subTest(mode=mode):
+                code, output, arrivals = self.pty_run(self.hg_argv(prefix, app))
+                self.assertEqual((code, output), (0, b"first\nsecond\n"))
+                first = next(at for at, chunk in arrivals if b"first" in chunk)
+                self.assertLess(first, 1.2, "the first line waited for the app's exit")
 
 
 if __name__ == "__main__":

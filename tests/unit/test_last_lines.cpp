@@ -47,15 +47,34 @@ TEST_CASE("last lines: bounded in bytes, oldest dropped first") {
     CHECK(bytes <= 20);
 }
 
-TEST_CASE("last lines: an overlong line keeps its head and is marked cut") {
+TEST_CASE("last lines: an overlong line keeps its end and is marked cut") {
     LastLines tail(4096, 10);
-    tail.append(OutputStream::out, std::string(30, 'x') + "\nshort\n");
+    tail.append(OutputStream::out, std::string(30, 'x') + "0123456789\nshort\n");
     auto lines = tail.lines();
     REQUIRE(lines.size() == 2);
-    CHECK(lines[0].text == std::string(10, 'x'));
-    CHECK(lines[0].cut_tail);
-    CHECK(printable(lines[0], 100) == std::string(10, 'x') + "\xE2\x80\xA6");
+    CHECK(lines[0].text == "0123456789");
+    CHECK(lines[0].cut_head);
+    CHECK(printable(lines[0], 100) == "\xE2\x80\xA6" "0123456789");
     CHECK(lines[1].text == "short");
+}
+
+TEST_CASE("last lines: a long line written in pieces keeps its end") {
+    LastLines tail(4096, 10);
+    tail.append(OutputStream::out, "abcdefgh");
+    tail.append(OutputStream::out, "ijklmn\n");
+    auto lines = tail.lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].text == "efghijklmn");
+    CHECK(lines[0].cut_head);
+}
+
+TEST_CASE("printable: a line longer than asked keeps its end after a cut marker") {
+    OutputLine line;
+    line.text = "{\"level\":\"info\",\"padding\":\"" + std::string(500, 'p') + "\",\"error\":\"disk full\"}";
+    std::string out = printable(line, 60);
+    CHECK(out.size() <= 60);
+    CHECK(out.rfind("\xE2\x80\xA6", 0) == 0);
+    CHECK(out.find("\"error\":\"disk full\"}") != std::string::npos);
 }
 
 TEST_CASE("last lines: skipped output cuts the partial line in progress") {
@@ -140,7 +159,7 @@ TEST_CASE("pick_quote: Python traceback quotes the exception line") {
 TEST_CASE("blank lines: control bytes only count as blank, also when cut") {
     OutputLine zeros;
     zeros.text = std::string(10, '\0');
-    zeros.cut_head = zeros.cut_tail = true;
+    zeros.cut_head = true;
     CHECK(is_blank(zeros));
     OutputLine words;
     words.text = "x";

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <poll.h>
@@ -53,8 +54,7 @@ void run_pump(const std::string& data, int sink, LastLines& tail) {
             ::poll(&fd, 1, 1000);
         }
     }
-    writer.join();
-    ::close(app[0]);
+    writer.join();  // the pump owned and closed app[0]
     ::close(dev_null);
 }
 
@@ -97,6 +97,28 @@ TEST_CASE("pump: into an O_APPEND file falls back to copying, still byte-identic
     ::close(back);
     ::unlink(name);
     CHECK_FALSE(tail.lines().empty());
+}
+
+TEST_CASE("pump: a closed reader closes the app's pipe, so the app's writes fail as without us") {
+    ::signal(SIGPIPE, SIG_IGN);
+    int out[2], app[2];
+    REQUIRE(::pipe(out) == 0);
+    REQUIRE(::pipe(app) == 0);
+    ::close(out[0]);
+    int dev_null = ::open("/dev/null", O_WRONLY);
+    LastLines tail(4096);
+    OutputPump pump(OutputStream::out, app[0], out[1], tail, dev_null);
+    REQUIRE(::write(app[1], "FATAL: said before\n", 19) == 19);
+    CHECK(pump.pump() == OutputPump::State::eof);
+    CHECK(pump.output_lost());
+    errno = 0;
+    CHECK(::write(app[1], "more\n", 5) == -1);
+    CHECK(errno == EPIPE);
+    REQUIRE(tail.lines().size() == 1);
+    CHECK(tail.lines()[0].text == "FATAL: said before");
+    ::close(app[1]);
+    ::close(out[1]);
+    ::close(dev_null);
 }
 
 TEST_CASE("pump: a closed reader loses the output but keeps the tail") {

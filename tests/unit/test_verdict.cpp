@@ -370,3 +370,24 @@ TEST_CASE("verdict: a running JSON record explains itself") {
     CHECK(exited(0).memory.limit_origin.empty());
     CHECK(compose_message(exited(0), MessageFormat::json, 4096).find("\"status\"") == std::string::npos);
 }
+
+TEST_CASE("message: a long last line is quoted by its end, in the room the record has") {
+    RunFacts facts = exited(1);
+    facts.output = lines({"starting", ""});
+    facts.output[1].text = "{\"msg\":\"request\",\"body\":\"" + std::string(3000, 'b') + "\",\"error\":\"disk full\"}";
+    for (MessageFormat format : {MessageFormat::text, MessageFormat::json}) {
+        std::string message = compose_message(facts, format, 4096);
+        CHECK(message.size() <= 4096);
+        bool quoted_end = message.find("\\\"error\\\":\\\"disk full\\\"}") != std::string::npos ||
+                          message.find("\"error\":\"disk full\"}") != std::string::npos;
+        CHECK(quoted_end);
+        // Whole, not cut to a few hundred bytes: the record's room is used.
+        CHECK(message.find(std::string(2900, 'b')) != std::string::npos);
+    }
+    facts.output[1].text = std::string(10'000, 'c') + " FATAL: out of disk";
+    std::string message = compose_message(facts, MessageFormat::text, 4096);
+    CHECK(message.size() <= 4096);
+    CHECK(message.find("\xE2\x80\xA6" "ccc") != std::string::npos);
+    CHECK(message.find("ccc FATAL: out of disk") != std::string::npos);
+    CHECK(message.rfind("  starting") == std::string::npos);  // no room left for the older line
+}
