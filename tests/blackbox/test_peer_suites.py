@@ -348,7 +348,8 @@ class Scenarios:
     def _dies_with_children(self, name, group):
         report = os.path.join(self.dir, f"signals-{name}-{group}")
         proc = subprocess.Popen([*wrapper(name, group=group), "sh", "-c",
-                                 f"{PY} {self.print_signals} {report} & sleep 0.5"])
+                                 f"{PY} {self.print_signals} {report} & "
+                                 f"until test -s {report}; do sleep 0.05; done"])
         proc.wait(timeout=10)
         check(proc.returncode == 0, f"exit {proc.returncode}")
         lines = lambda: open(report, "rb").read().splitlines() if os.path.exists(report) else []
