@@ -76,7 +76,7 @@ bool is_stop_signal(int signal) {
 bool is_suspend_signal(int signal) { return signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU; }
 
 // Relative paths of our own files, made absolute: we leave the working
-// directory (see run_main).
+// directory (see Session::start_app).
 void make_absolute(std::optional<std::string>& path) {
     if (!path || path->empty() || path->front() == '/' || *path == "none") return;
     char cwd[4096];
