@@ -1,6 +1,6 @@
 """The behavioural scenarios of tini's and dumb-init's own test suites
-(tini: test/run_inner_tests.py, test/run_outer_tests.py and their helper
-scripts; dumb-init: tests/*.py and tests/test-zombies), written anew and run
+(tini: test/run_inner_tests.py, test/run_outer_tests.py and the scripts they
+run; dumb-init: tests/*.py and tests/test-zombies), written anew and run
 against `healthgate run`, tini and dumb-init side by side.
 
 Prints a table (scenario, healthgate, tini, dumb-init). A scenario that tests
