@@ -12,12 +12,9 @@
 #include <fmt/format.h>
 #include <memory>
 #include <poll.h>
-#include <linux/kcmp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,27 +76,8 @@ bool is_stop_signal(int signal) {
 // dumb-init does, so the shell that sent them sees its job stopped.
 bool is_suspend_signal(int signal) { return signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU; }
 
-// fd 1 and 2 are one open file (2>&1, or a runtime that merges them): the app
-// then gets one pipe for both, so what it writes keeps its order. kcmp says
-// it exactly; where it is not allowed, the same inode, flags and offset do.
-bool same_open_file(int a, int b) {
-    long same = ::syscall(SYS_kcmp, ::getpid(), ::getpid(), KCMP_FILE, a, b);
-    if (same == 0) return true;
-    if (same > 0) return false;
-    struct stat sa {}, sb {};
-    if (::fstat(a, &sa) != 0 || ::fstat(b, &sb) != 0) return false;
-    if (sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino) return false;
-    if (::fcntl(a, F_GETFL) != ::fcntl(b, F_GETFL)) return false;
-    errno = 0;
-    off_t oa = ::lseek(a, 0, SEEK_CUR);
-    int ea = errno;
-    errno = 0;
-    off_t ob = ::lseek(b, 0, SEEK_CUR);
-    return oa == ob && ea == errno;
-}
-
 // Relative paths of our own files, made absolute: we leave the working
-// directory (see run_main).
+// directory (see Session::start_app).
 void make_absolute(std::optional<std::string>& path) {
     if (!path || path->empty() || path->front() == '/' || *path == "none") return;
     char cwd[4096];

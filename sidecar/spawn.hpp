@@ -37,6 +37,11 @@ int exec_failure_exit_code(int error);
 // The first bytes of a file (for describe_exec_error), or nullopt.
 std::optional<std::string> read_file_head(const std::string& path, std::size_t bytes = 256);
 
+// Whether fds `a` and `b` are one open file (2>&1, or a runtime that merges
+// stdout and stderr): the app then gets one pipe for both, so what it writes
+// keeps its order.
+bool same_open_file(int a, int b);
+
 struct SpawnRequest {
     std::string path;
     std::vector<std::string> argv;

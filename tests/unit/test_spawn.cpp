@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
@@ -95,4 +96,16 @@ TEST_CASE("spawn: a real child in its own process group; exec errors come back")
     CHECK(failed->exec_error == ENOENT);
     REQUIRE(::waitpid(failed->pid, &status, 0) == failed->pid);
     CHECK(WEXITSTATUS(status) == 127);
+}
+
+TEST_CASE("same_open_file: 2>&1 is one open file, two pipes are not") {
+    int a[2], b[2];
+    REQUIRE(::pipe(a) == 0);
+    REQUIRE(::pipe(b) == 0);
+    int dup = ::dup(a[1]);
+    CHECK(same_open_file(a[1], dup));
+    CHECK_FALSE(same_open_file(a[1], b[1]));
+    CHECK_FALSE(same_open_file(a[0], a[1]));  // the two ends of one pipe
+    CHECK_FALSE(same_open_file(a[1], 12345));  // not open
+    for (int fd : {a[0], a[1], b[0], b[1], dup}) ::close(fd);
 }

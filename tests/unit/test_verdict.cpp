@@ -391,3 +391,13 @@ TEST_CASE("message: a long last line is quoted by its end, in the room the recor
     CHECK(message.find("ccc FATAL: out of disk") != std::string::npos);
     CHECK(message.rfind("  starting") == std::string::npos);  // no room left for the older line
 }
+
+TEST_CASE("message: output on a terminal is said to be unquoted") {
+    RunFacts facts = exited(1);
+    facts.output_on_terminal = true;
+    CHECK(compose_message(facts, MessageFormat::text, 4096).find("\noutput on a terminal is not quoted") !=
+          std::string::npos);
+    CHECK(compose_message(facts, MessageFormat::json, 4096).find("\"output_on_terminal\":true") != std::string::npos);
+    facts.output_on_terminal = false;
+    CHECK(compose_message(facts, MessageFormat::text, 4096).find("terminal") == std::string::npos);
+}
