@@ -440,7 +440,8 @@ MemoryMonitor::MemoryMonitor(MemoryMonitor&& other) noexcept
       limit_fd_(other.limit_fd_), events_fd_(other.events_fd_), limit_events_fd_(other.limit_events_fd_),
       high_fd_(other.high_fd_), pressure_fd_(other.pressure_fd_), swap_fd_(other.swap_fd_),
       limit_level_(std::move(other.limit_level_)), high_level_(std::move(other.high_level_)),
-      oom_group_(other.oom_group_), peak_sampled_(other.peak_sampled_), sampled_max_(other.sampled_max_) {
+      oom_group_(other.oom_group_), peak_sampled_(other.peak_sampled_), sampled_max_(other.sampled_max_),
+      slow_(std::move(other.slow_)), slow_read_at_(other.slow_read_at_) {
     for (int* fd : {&other.peak_fd_, &other.current_fd_, &other.limit_fd_, &other.events_fd_, &other.limit_events_fd_,
                     &other.high_fd_, &other.pressure_fd_, &other.swap_fd_}) {
         *fd = -1;
@@ -474,12 +475,22 @@ MemorySample MemoryMonitor::sample(pid_t app) {
     } else {
         s.peak = number(pread_all(peak_fd_));
     }
-    if (auto text = pread_all(limit_fd_)) {
-        if (auto limit = parse_limit(*text)) {
-            s.limit = *limit;
-            s.limit_known = true;
+    // Figures that change seldom or (PSI) only every 2 s are read at most every
+    // k_slow_figures_every: near the limit the samples come every few ms.
+    auto now = std::chrono::steady_clock::now();
+    bool read_slow = !slow_read_at_ || now - *slow_read_at_ >= k_slow_figures_every;
+    if (read_slow) {
+        slow_read_at_ = now;
+        slow_ = MemorySample{};
+        if (auto text = pread_all(limit_fd_)) {
+            if (auto limit = parse_limit(*text)) {
+                slow_.limit = *limit;
+                slow_.limit_known = true;
+            }
         }
     }
+    s.limit = slow_.limit;
+    s.limit_known = slow_.limit_known;
     if (auto text = pread_all(events_fd_)) {
         if (source_ == MemorySource::cgroup_v2) {
             if (auto events = parse_memory_events(*text)) {
@@ -495,13 +506,18 @@ MemorySample MemoryMonitor::sample(pid_t app) {
     if (auto text = pread_all(limit_events_fd_)) {
         if (auto events = parse_memory_events(*text)) s.limit_events = *events;
     }
-    if (auto text = pread_all(high_fd_)) {
-        if (auto high = parse_limit(*text)) s.high = *high;
+    if (read_slow) {
+        if (auto text = pread_all(high_fd_)) {
+            if (auto high = parse_limit(*text)) slow_.high = *high;
+        }
+        if (auto text = pread_all(pressure_fd_)) {
+            if (auto pressure = parse_pressure(*text)) slow_.pressure = *pressure;
+        }
+        slow_.swap = number(pread_all(swap_fd_));
     }
-    if (auto text = pread_all(pressure_fd_)) {
-        if (auto pressure = parse_pressure(*text)) s.pressure = *pressure;
-    }
-    s.swap = number(pread_all(swap_fd_));
+    s.high = slow_.high;
+    s.pressure = slow_.pressure;
+    s.swap = slow_.swap;
     return s;
 }
 

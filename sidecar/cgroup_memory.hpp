@@ -3,6 +3,7 @@
 // counter, from cgroup v2 (memory.peak, memory.max, memory.events) or v1
 // (memory.max_usage_in_bytes, memory.limit_in_bytes, memory.oom_control).
 // The parsers are pure (tested on sample text); MemoryMonitor does the I/O.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -161,6 +162,9 @@ private:
     std::optional<bool> oom_group_;
     bool peak_sampled_ = false;
     std::uint64_t sampled_max_ = 0;
+    static constexpr std::chrono::milliseconds k_slow_figures_every{200};
+    MemorySample slow_;  // limit, high, pressure, swap as last read
+    std::optional<std::chrono::steady_clock::time_point> slow_read_at_;
 };
 
 }  // namespace healthgate::sidecar

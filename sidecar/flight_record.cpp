@@ -12,7 +12,8 @@ bool peak_rose_notably(std::optional<std::uint64_t> recorded, std::optional<std:
     std::uint64_t rise = *peak - *recorded;
     if (limit && *limit > 0) {
         bool near_limit = *peak * 10 >= *limit * 9;
-        std::uint64_t step = near_limit ? *limit / 100 : *limit / 20;
+        bool at_edge = *peak * 20 >= *limit * 19;  // the last 5%: a group OOM kill may come any moment
+        std::uint64_t step = at_edge ? *limit / 500 : near_limit ? *limit / 100 : *limit / 20;
         return rise >= std::max<std::uint64_t>(step, 1);
     }
     constexpr std::uint64_t k_min_step = 1 << 20;

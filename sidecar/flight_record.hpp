@@ -11,8 +11,8 @@ namespace healthgate::sidecar {
 
 // Whether the peak rose enough since the last record to rewrite it now (an
 // OOM kill of the whole container may come before the next timer): by 5% of
-// the limit, by 1% of it once above 90%, or without a limit by 10% of the
-// recorded peak (at least 1 MiB).
+// the limit, by 1% of it once above 90%, by 0.2% above 95%, or without a
+// limit by 10% of the recorded peak (at least 1 MiB).
 bool peak_rose_notably(std::optional<std::uint64_t> recorded, std::optional<std::uint64_t> peak,
                        std::optional<std::uint64_t> limit);
 

@@ -150,7 +150,7 @@ std::vector<std::string> cgroup_lines(const MemoryFacts& memory) {
     }
     if (memory.pressure) {
         std::string line = "pressure (memory.pressure): " + pressure_text(*memory.pressure);
-        if (memory.worst_pressure) {
+        if (memory.worst_pressure && memory.worst_pressure->some_avg10 > 0) {
             line += fmt::format("; worst at {}: {}", format_duration(memory.worst_pressure_at),
                                 pressure_text(*memory.worst_pressure));
         }

@@ -14,8 +14,11 @@ TEST_CASE("peak rises: the first figure always counts") {
     CHECK_FALSE(peak_rose_notably(std::nullopt, std::nullopt, 512 * k_mi));
 }
 
-TEST_CASE("peak rises: 5% of the limit, 1% near it") {
+TEST_CASE("peak rises: 5% of the limit, 1% near it, 0.2% at the edge") {
     std::uint64_t limit = 1000 * k_mi;
+    CHECK_FALSE(peak_rose_notably(950 * k_mi, 951 * k_mi, limit));
+    CHECK(peak_rose_notably(950 * k_mi, 952 * k_mi, limit));
+    CHECK_FALSE(peak_rose_notably(940 * k_mi, 949 * k_mi, limit));
     CHECK_FALSE(peak_rose_notably(100 * k_mi, 140 * k_mi, limit));
     CHECK(peak_rose_notably(100 * k_mi, 150 * k_mi, limit));
     CHECK_FALSE(peak_rose_notably(900 * k_mi, 905 * k_mi, limit));
