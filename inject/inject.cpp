@@ -18,6 +18,7 @@ constexpr const char* k_volume = "healthgate";          // emptyDir: the binary'
 constexpr const char* k_mount = "/hg";
 constexpr const char* k_image_volume = "healthgate-bin";  // --image-volume: the image itself, read-only
 constexpr const char* k_image_mount = "/hg-bin";
+constexpr const char* k_socket = "/hg/serve.sock";       // serve --socket, for exec probes
 constexpr const char* k_config_volume = "healthgate-config";
 constexpr const char* k_config_mount = "/etc/healthgate";
 constexpr const char* k_install = "healthgate-install";
@@ -217,16 +218,21 @@ long seconds_or(const YAML::Node& probe, const char* key, long fallback) {
     return std::stol(text);
 }
 
-// The probe with its handler replaced by serve's endpoint, every other field
-// (thresholds, period, initial delay) in place.
-YAML::Node serve_probe(const YAML::Node& probe, const std::string& endpoint_path, std::uint16_t port) {
+// The probe with its handler replaced by serve's endpoint (an httpGet, or an
+// exec of `probe --from` serve's socket, whose output reaches the events),
+// every other field (thresholds, period, initial delay) in place.
+YAML::Node serve_probe(const YAML::Node& probe, const std::string& endpoint_path, const std::string& binary,
+                       const InjectOptions& options) {
     YAML::Node out(YAML::NodeType::Map);
     for (const auto& entry : probe) {
         std::string key = entry.first.Scalar();
-        if (key == "httpGet" || key == "tcpSocket") {
-            out["httpGet"] = map_of({{"path", str(endpoint_path)}, {"port", num(port)}});
-        } else {
+        if (key != "httpGet" && key != "tcpSocket") {
             out[entry.first] = entry.second;
+        } else if (options.exec_probes) {
+            out["exec"] = map_of({{"command", seq_of({binary, "probe", "--from", std::string("unix://") + k_socket,
+                                                      endpoint_path})}});
+        } else {
+            out["httpGet"] = map_of({{"path", str(endpoint_path)}, {"port", num(options.serve_port)}});
         }
     }
     return out;
@@ -388,7 +394,7 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
             if (options.rewrite_probes) {
                 remember(k_probe_keys[k]);
                 container[k_probe_keys[k]] =
-                    serve_probe(probe, fmt::format("/{}/{}", name, k_endpoints[k]), options.serve_port);
+                    serve_probe(probe, fmt::format("/{}/{}", name, k_endpoints[k]), binary, options);
                 moved.push_back(k_probe_names[k]);
             }
         }
@@ -414,10 +420,9 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
         for (const std::string& note : done.notes) summary.push_back(fmt::format("{}{}: {}", t.where.prefix, t.workload, note));
         return std::optional<YAML::Node>();
     }
-    if (options.serve && done.serve_groups.size() == 0) {
-        return make_error(t.where.at("spec.containers: --serve: no httpGet or tcpSocket probe to serve in the chosen "
-                                     "containers; serve needs at least one check"));
-    }
+    // serve needs a check: a pod template without an httpGet or tcpSocket probe gets no sidecar.
+    const bool serve = options.serve && done.serve_groups.size() > 0;
+    if (options.serve && !serve) done.notes.push_back("no httpGet or tcpSocket probe to serve: no serve sidecar");
 
     // Init containers, in the order they run: copy, gate, sidecar, then the pod's own.
     YAML::Node init(YAML::NodeType::Sequence);
@@ -438,14 +443,15 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
     }
     std::optional<YAML::Node> config_map;
     std::string config_name = t.name + "-healthgate";
-    if (options.serve) {
+    if (serve) {
         YAML::Node mounts(YAML::NodeType::Sequence);
         mounts.push_back(container_mount(k_config_volume, k_config_mount, true));
         mounts.push_back(container_mount(k_volume, k_mount));
         YAML::Node sidecar = map_of({{"name", str(k_serve)},
                                      {"image", str(options.image)},
                                      {"restartPolicy", str("Always")},
-                                     {"args", seq_of({"serve", "--config", std::string(k_config_mount) + "/serve.yaml"})}});
+                                     {"args", seq_of({"serve", "--config", std::string(k_config_mount) + "/serve.yaml",
+                                                      "--socket", k_socket, "--histories", k_mount})}});
         YAML::Node port(YAML::NodeType::Sequence);
         port.push_back(map_of({{"name", str("healthgate")}, {"containerPort", num(options.serve_port)}}));
         sidecar["ports"] = port;
@@ -479,7 +485,7 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
                        {"image", map_of({{"reference", str(options.image)}, {"pullPolicy", str("IfNotPresent")}})}}),
                record_pod);
     }
-    if (options.serve) {
+    if (serve) {
         append(spec, "volumes", map_of({{"name", str(k_config_volume)}, {"configMap", map_of({{"name", str(config_name)}})}}),
                record_pod);
     }

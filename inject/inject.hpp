@@ -35,6 +35,7 @@ struct InjectOptions {
     bool image_volume = false;          // mount the image (Kubernetes >= 1.36) instead of copying the binary
     bool serve = false;
     bool rewrite_probes = false;        // implies serve
+    bool exec_probes = false;           // rewritten probes exec `probe --from` serve's socket (implies rewrite_probes)
     std::uint16_t serve_port = 8081;
     bool remove = false;
 };

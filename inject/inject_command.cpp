@@ -35,7 +35,8 @@ ReplicationController, Job and CronJob pod template, for each chosen container:
     before the pod's own init containers;
   - --serve: serve runs as a native sidecar (init container healthgate-serve,
     restartPolicy: Always, Kubernetes >= 1.29) with the containers' httpGet and
-    tcpSocket probes as its checks, in a generated ConfigMap NAME-healthgate;
+    tcpSocket probes as its checks, in a generated ConfigMap NAME-healthgate,
+    and its unix socket /hg/serve.sock for `healthgate probe --from`;
     --rewrite-probes also points those probes at serve's /CONTAINER/startupz,
     /livez, /readyz, keeping their period, timeout and thresholds (exec and grpc
     probes stay as they are).
@@ -60,6 +61,9 @@ Flags (environment variable in brackets):
   --image-volume           mount the image as a volume instead of copying the binary
   --serve                  add serve as a native sidecar
   --rewrite-probes         move the probes behind serve (implies --serve)
+  --exec-probes            the moved probes exec `healthgate probe --from` serve's
+                           unix socket (/hg/serve.sock) instead of an httpGet, so
+                           kubectl describe shows serve's [-] reason (implies --rewrite-probes)
   --serve-port N           serve's port (default 8081)
   --remove                 undo a previous inject
   --dry-run                print what would change, one line per pod template, not the YAML
@@ -145,6 +149,7 @@ int inject_main(const std::vector<std::string>& args, bool uninject) {
         {"image-volume", false, "", set(options.image_volume)},
         {"serve", false, "", set(options.serve)},
         {"rewrite-probes", false, "", set(options.rewrite_probes)},
+        {"exec-probes", false, "", set(options.exec_probes)},
         {"serve-port", true, "",
          [&](std::string_view value) -> std::optional<std::string> {
              int port = 0;
@@ -175,6 +180,7 @@ int inject_main(const std::vector<std::string>& args, bool uninject) {
         std::fprintf(stderr, "%s\n", problem->c_str());
         return k_exit_usage;
     }
+    if (options.exec_probes) options.rewrite_probes = true;
     if (options.rewrite_probes) options.serve = true;
     if (parsed->positionals.size() > 1 || parsed->has_command) {
         std::fprintf(stderr, "healthgate %s: one FILE (or - for stdin) at most (see healthgate inject --help)\n", command);

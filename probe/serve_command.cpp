@@ -16,8 +16,10 @@
 #include "common/exit_codes.hpp"
 #include "common/log.hpp"
 #include "probe/health_checker.hpp"
+#include "probe/history_metrics.hpp"
 #include "probe/http_server.hpp"
 #include "probe/serve_config.hpp"
+#include "probe/status_socket.hpp"
 
 namespace healthgate::probe {
 
@@ -68,10 +70,28 @@ int serve_main(const std::vector<std::string>& args) {
     bool draining = false;
     ServerLimits limits;
     limits.read_timeout = limits.write_timeout = config->request_timeout;
-    HttpServer server(io, [&] { return checks.snapshot(draining); }, limits);
+    // The pod's run histories, read at most every 5 s (a probe request may ask).
+    std::string history_metrics;
+    std::chrono::steady_clock::time_point history_read{};
+    auto snapshot = [&] {
+        Snapshot s = checks.snapshot(draining);
+        if (config->histories.empty()) return s;
+        if (auto now = std::chrono::steady_clock::now(); now - history_read >= std::chrono::seconds(5)) {
+            history_metrics = format_history_metrics(load_histories(config->histories));
+            history_read = now;
+        }
+        s.extra_metrics = &history_metrics;
+        return s;
+    };
+    HttpServer server(io, snapshot, limits);
     auto endpoint = server.listen(config->listen);
     if (!endpoint) {
         std::fprintf(stderr, "healthgate serve: %s\n", endpoint.error().c_str());
+        return k_exit_usage;
+    }
+    StatusSocket status_socket(io, snapshot);
+    if (auto problem = config->socket.empty() ? std::nullopt : status_socket.listen(config->socket)) {
+        std::fprintf(stderr, "healthgate serve: %s\n", problem->c_str());
         return k_exit_usage;
     }
 
@@ -82,6 +102,7 @@ int serve_main(const std::vector<std::string>& args) {
     asio::steady_timer drain_timer(io);
     auto finish = [&] {
         server.stop();
+        status_socket.stop();
         checks.stop();
         io.stop();
     };
@@ -108,6 +129,7 @@ int serve_main(const std::vector<std::string>& args) {
 
     checks.start();
     server.start();
+    if (!config->socket.empty()) status_socket.start();
     log::info("serving", {{"listen", describe_listen(*endpoint)}, {"checks", summary(*config)},
                           {"drain", format_duration(config->drain)}});
     io.run();

@@ -90,6 +90,10 @@ Flags (environment variable in brackets); later sources win: file < env < flags:
   --failure-threshold N         default (3)                         [HEALTHGATE_FAILURE_THRESHOLD]
   --success-threshold N         default (1)                         [HEALTHGATE_SUCCESS_THRESHOLD]
   --resolv-conf PATH            (default /etc/resolv.conf)          [HEALTHGATE_RESOLV_CONF]
+  --socket PATH                 also answer `healthgate probe --from unix://PATH ENDPOINT`
+                                on this unix socket (cached results)  [HEALTHGATE_SOCKET]
+  --histories DIR               export DIR/history-NAME/healthgate-runs (run --history)
+                                on /metrics                           [HEALTHGATE_HISTORIES]
   --log-format text|json        (default text)                      [HEALTHGATE_LOG_FORMAT]
   --log-level LEVEL             (default info)                      [HEALTHGATE_LOG_LEVEL]
   Environment variables holding targets take several, separated by spaces.
@@ -520,6 +524,8 @@ std::vector<FlagSpec> serve_flags(ServeConfig& config) {
         {"failure-threshold", true, "HEALTHGATE_FAILURE_THRESHOLD", threshold_into(config.defaults.failure_threshold)},
         {"success-threshold", true, "HEALTHGATE_SUCCESS_THRESHOLD", threshold_into(config.defaults.success_threshold)},
         {"resolv-conf", true, "HEALTHGATE_RESOLV_CONF", set_path(config.resolv_conf)},
+        {"socket", true, "HEALTHGATE_SOCKET", set_path(config.socket)},
+        {"histories", true, "HEALTHGATE_HISTORIES", set_path(config.histories)},
     };
     for (FlagSpec& spec : log_flags(config.log_format, config.log_level)) specs.push_back(std::move(spec));
     return specs;

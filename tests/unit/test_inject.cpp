@@ -75,13 +75,14 @@ TEST_CASE("inject is idempotent and --remove gives back the input as written") {
     CHECK(removed->yaml == plain->yaml);
 }
 
-TEST_CASE("--serve without a probe to serve is refused") {
+TEST_CASE("--serve without a probe to serve adds no sidecar, and says so") {
     InjectOptions o = options();
     o.containers = {"app"};
     o.serve = true;
     auto result = inject_manifests(k_pod, "pod.yaml", o);
-    REQUIRE_FALSE(result);
-    CHECK(result.error().find("--serve: no httpGet or tcpSocket probe") != std::string::npos);
+    REQUIRE(result);
+    CHECK(result->yaml.find("healthgate-serve") == std::string::npos);
+    CHECK(result->summary.at(0).ends_with("; no httpGet or tcpSocket probe to serve: no serve sidecar"));
 }
 
 TEST_CASE("documents inject does not own are written back unchanged") {
