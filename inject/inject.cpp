@@ -444,30 +444,41 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
     std::optional<YAML::Node> config_map;
     std::string config_name = t.name + "-healthgate";
     if (serve) {
-        YAML::Node mounts(YAML::NodeType::Sequence);
-        mounts.push_back(container_mount(k_config_volume, k_config_mount, true));
-        mounts.push_back(container_mount(k_volume, k_mount));
+        const bool inline_config = options.serve_config_inline;
+        YAML::Node text(serve_config_text(done.serve_groups, options.serve_port));
+        text.SetTag("!");
+        YAML::Node args = inline_config ? seq_of({"serve"})
+                                        : seq_of({"serve", "--config", std::string(k_config_mount) + "/serve.yaml"});
+        for (const char* arg : {"--socket", k_socket, "--histories", k_mount}) args.push_back(str(arg));
         YAML::Node sidecar = map_of({{"name", str(k_serve)},
                                      {"image", str(options.image)},
                                      {"restartPolicy", str("Always")},
-                                     {"args", seq_of({"serve", "--config", std::string(k_config_mount) + "/serve.yaml",
-                                                      "--socket", k_socket, "--histories", k_mount})}});
+                                     {"args", args}});
+        if (inline_config) {
+            YAML::Node env(YAML::NodeType::Sequence);
+            env.push_back(map_of({{"name", str("HEALTHGATE_CONFIG_YAML")}, {"value", text}}));
+            sidecar["env"] = env;
+        }
         YAML::Node port(YAML::NodeType::Sequence);
         port.push_back(map_of({{"name", str("healthgate")}, {"containerPort", num(options.serve_port)}}));
         sidecar["ports"] = port;
         sidecar["resources"] = map_of({{"requests", map_of({{"cpu", str("10m")}, {"memory", str("16Mi")}})},
                                        {"limits", map_of({{"memory", str("32Mi")}})}});
+        YAML::Node mounts(YAML::NodeType::Sequence);
+        if (!inline_config) mounts.push_back(container_mount(k_config_volume, k_config_mount, true));
+        mounts.push_back(container_mount(k_volume, k_mount));
         sidecar["volumeMounts"] = mounts;
         init.push_back(sidecar);
 
-        YAML::Node metadata = map_of({{"name", str(config_name)}});
-        if (t.namespace_) metadata["namespace"] = deep_copy(t.namespace_);
-        metadata["labels"] = map_of({{k_managed_label, str(k_managed_value)}});
-        YAML::Node data(YAML::NodeType::Map);
-        YAML::Node text(serve_config_text(done.serve_groups, options.serve_port));
-        text.SetTag("!");
-        data["serve.yaml"] = text;
-        config_map = map_of({{"apiVersion", str("v1")}, {"kind", str("ConfigMap")}, {"metadata", metadata}, {"data", data}});
+        if (!inline_config) {
+            YAML::Node metadata = map_of({{"name", str(config_name)}});
+            if (t.namespace_) metadata["namespace"] = deep_copy(t.namespace_);
+            metadata["labels"] = map_of({{k_managed_label, str(k_managed_value)}});
+            YAML::Node data(YAML::NodeType::Map);
+            data["serve.yaml"] = text;
+            config_map =
+                map_of({{"apiVersion", str("v1")}, {"kind", str("ConfigMap")}, {"metadata", metadata}, {"data", data}});
+        }
     }
     YAML::Node old_init = get(spec, "initContainers");
     if (!old_init) record["initContainers"] = YAML::Node(YAML::NodeType::Null);
@@ -485,7 +496,7 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
                        {"image", map_of({{"reference", str(options.image)}, {"pullPolicy", str("IfNotPresent")}})}}),
                record_pod);
     }
-    if (serve) {
+    if (serve && !options.serve_config_inline) {
         append(spec, "volumes", map_of({{"name", str(k_config_volume)}, {"configMap", map_of({{"name", str(config_name)}})}}),
                record_pod);
     }

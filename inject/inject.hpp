@@ -36,6 +36,7 @@ struct InjectOptions {
     bool serve = false;
     bool rewrite_probes = false;        // implies serve
     bool exec_probes = false;           // rewritten probes exec `probe --from` serve's socket (implies rewrite_probes)
+    bool serve_config_inline = false;   // serve's config in its env (HEALTHGATE_CONFIG_YAML), no ConfigMap
     std::uint16_t serve_port = 8081;
     bool remove = false;
 };

@@ -65,6 +65,10 @@ Flags (environment variable in brackets):
                            unix socket (/hg/serve.sock) instead of an httpGet, so
                            kubectl describe shows serve's [-] reason (implies --rewrite-probes)
   --serve-port N           serve's port (default 8081)
+  --serve-config configmap|inline
+                           serve's config in a generated ConfigMap NAME-healthgate
+                           (default), or inline in the sidecar's env
+                           (HEALTHGATE_CONFIG_YAML, no ConfigMap to apply)
   --remove                 undo a previous inject
   --dry-run                print what would change, one line per pod template, not the YAML
 
@@ -150,6 +154,12 @@ int inject_main(const std::vector<std::string>& args, bool uninject) {
         {"serve", false, "", set(options.serve)},
         {"rewrite-probes", false, "", set(options.rewrite_probes)},
         {"exec-probes", false, "", set(options.exec_probes)},
+        {"serve-config", true, "",
+         [&](std::string_view value) -> std::optional<std::string> {
+             if (value != "configmap" && value != "inline") return std::string("expected configmap or inline");
+             options.serve_config_inline = value == "inline";
+             return std::nullopt;
+         }},
         {"serve-port", true, "",
          [&](std::string_view value) -> std::optional<std::string> {
              int port = 0;

@@ -71,6 +71,19 @@ bool looks_numeric(std::string_view text) {
     return true;
 }
 
+// Text that is not a valid plain scalar where it is written: it starts with
+// an indicator, holds ": " or " #", or (in flow style) a flow indicator.
+// yaml-cpp lets some through (":8081"), which other readers reject.
+bool plain_is_invalid(std::string_view text, bool flow) {
+    if (text.empty()) return false;
+    constexpr std::string_view k_leading = ",[]{}#&*!|>'\"%@`?:";
+    if (k_leading.find(text.front()) != std::string_view::npos) return true;
+    if (text == "-" || text.starts_with("- ")) return true;
+    if (text.front() == ' ' || text.back() == ' ' || text.back() == ':') return true;
+    if (text.find(": ") != std::string_view::npos || text.find(" #") != std::string_view::npos) return true;
+    return flow && text.find_first_of(",[]{}") != std::string_view::npos;
+}
+
 void emit(YAML::Emitter& out, const YAML::Node& node, bool flow) {
     switch (node.Type()) {
         case YAML::NodeType::Sequence:
@@ -96,7 +109,7 @@ void emit(YAML::Emitter& out, const YAML::Node& node, bool flow) {
             if (!node.Tag().empty() && node.Tag() != "!" && node.Tag() != "?") out << YAML::VerbatimTag(node.Tag());
             if (quoted && text.find('\n') != std::string::npos && !flow) {
                 out << YAML::Literal << text;
-            } else if (quoted && plain_reads_as_non_string(text)) {
+            } else if ((quoted && plain_reads_as_non_string(text)) || plain_is_invalid(text, flow)) {
                 out << YAML::DoubleQuoted << text;
             } else {
                 out << text;

@@ -77,6 +77,7 @@ the check's timeout unless the check sets timeout:.
 
 Flags (environment variable in brackets); later sources win: file < env < flags:
   --config FILE                 YAML config as above                [HEALTHGATE_CONFIG]
+  --config-yaml TEXT            the same YAML given inline (no file) [HEALTHGATE_CONFIG_YAML]
   --listen [HOST]:PORT          (default :8081)                     [HEALTHGATE_LISTEN]
   --drain DUR                   (default 10s)                       [HEALTHGATE_DRAIN]
   --request-timeout DUR         (default 10s)                       [HEALTHGATE_REQUEST_TIMEOUT]
@@ -506,6 +507,7 @@ std::vector<FlagSpec> serve_flags(ServeConfig& config) {
     auto no_apply = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };  // handled by the loader
     std::vector<FlagSpec> specs = {
         {"config", true, "HEALTHGATE_CONFIG", no_apply},
+        {"config-yaml", true, "HEALTHGATE_CONFIG_YAML", no_apply},
         {"listen", true, "HEALTHGATE_LISTEN",
          [&config](std::string_view value) -> std::optional<std::string> {
              auto listen = parse_listen_address(value);
@@ -686,10 +688,17 @@ Expected<ServeConfig> load_serve_config(const std::vector<std::string>& args, co
     std::vector<FlagValue> env = env_flags(specs);
 
     std::optional<std::string> config_file = flag_value("config", env, parsed->flags);
+    std::optional<std::string> config_yaml = flag_value("config-yaml", env, parsed->flags);
+    if (config_file && config_yaml) return make_error("serve: give --config FILE or --config-yaml TEXT, not both");
     if (config_file) {
         auto root = load_yaml_file(*config_file);
         if (!root) return make_error("serve: " + root.error());
         if (auto problem = apply_yaml(*config_file, *root, config)) return make_error("serve: " + *problem);
+    }
+    if (config_yaml) {  // the file's content in a flag or env var: a manifest without a ConfigMap
+        auto root = parse_yaml_text("--config-yaml", *config_yaml);
+        if (!root) return make_error("serve: " + root.error());
+        if (auto problem = apply_yaml("--config-yaml", *root, config)) return make_error("serve: " + *problem);
     }
     for (const auto* source : {&env, &parsed->flags}) {
         for (const FlagValue& flag : *source) {

@@ -47,6 +47,19 @@ def flattened(text):
         yield from obj["items"] if obj.get("kind") == "List" else [obj]
 
 
+def serve_configs(text):
+    """serve's configs in inject's output: in a ConfigMap, or inline in the sidecar's env."""
+    for obj in flattened(text):
+        if obj.get("kind") == "ConfigMap" and "serve.yaml" in obj.get("data", {}):
+            yield obj["data"]["serve.yaml"]
+        spec = obj.get("spec", {})
+        for holder in (spec, spec.get("template", {}).get("spec", {})):
+            for c in holder.get("initContainers", []) if isinstance(holder, dict) else []:
+                for e in c.get("env", []):
+                    if e["name"] == "HEALTHGATE_CONFIG_YAML":
+                        yield e["value"]
+
+
 def validator(test):
     """The node_modules dir of kubernetes-models, installed once under the build tree."""
     directory = os.path.join(os.path.dirname(os.path.abspath(HG)), "npm-validator")
@@ -105,16 +118,14 @@ class Inject(unittest.TestCase):
     def test_generated_serve_configs_are_accepted_by_serve(self):
         configs = 0
         for path in CORPUS:
-            for obj in flattened(self.injected(path)):
-                if obj.get("kind") != "ConfigMap" or "serve.yaml" not in obj.get("data", {}):
-                    continue
+            for text in serve_configs(self.injected(path)):
                 with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
-                    f.write(obj["data"]["serve.yaml"])
+                    f.write(text)
                     f.flush()
                     r = subprocess.run([HG, "config", "check", f.name], capture_output=True, text=True, timeout=30)
                     self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
                     configs += 1
-        self.assertGreaterEqual(configs, 2)
+        self.assertGreaterEqual(configs, 4)
 
     def test_every_output_object_is_valid_kubernetes(self):
         modules = validator(self)

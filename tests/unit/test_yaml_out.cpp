@@ -44,3 +44,9 @@ TEST_CASE("string_node marks only the strings that need quotes") {
     CHECK(string_node("/hg/healthgate").Tag() != "!");
     CHECK(emit_yaml(string_node("")) == "\"\"\n");
 }
+
+TEST_CASE("strings that are not valid plain scalars are quoted, in block and flow style") {
+    YAML::Node node = YAML::Load("a: [\":8081\", \"x, y\", \"- z\"]\nb: \":8081\"\n");
+    CHECK(emit_yaml(node) == "a: [\":8081\", \"x, y\", \"- z\"]\nb: \":8081\"\n");
+    CHECK(emit_yaml_flow(YAML::Load("{c: [\"x,y\"]}")) == "{c: [\"x,y\"]}");
+}
