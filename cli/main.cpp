@@ -9,6 +9,7 @@
 #include "common/error_line.hpp"
 #include "common/exit_codes.hpp"
 #include "gate/wait_command.hpp"
+#include "inject/inject_command.hpp"
 #include "probe/probe_command.hpp"
 #include "probe/serve_command.hpp"
 #include "sidecar/install_command.hpp"
@@ -27,6 +28,7 @@ Commands:
   config check FILE                validate a serve config file
   run [OPTIONS] -- CMD ARGS...     sidecar: run CMD as PID 1, record why it died
   install DIR                      copy this binary into DIR (an emptyDir)
+  inject [FILE|-]                  wire healthgate into Kubernetes manifests (uninject: undo)
 
 Targets: tcp://host:port  http(s)://host[:port]/path  dns://name ... (all kinds: healthgate wait --help)
 Options after '#': http://api:8080/healthz#status=200-299&body=ok&timeout=2s
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
         if (command == "config") return healthgate::probe::config_main(args);
         if (command == "run") return healthgate::sidecar::run_main(args);
         if (command == "install") return healthgate::sidecar::install_main(args);
+        if (command == "inject" || command == "uninject") return healthgate::inject::inject_main(args, command == "uninject");
     } catch (const std::exception& e) {
         // The one catch at the edge: anything that escapes is a bug, reported plainly.
         return healthgate::usage_error(command + ": internal error: " + e.what(), args);

@@ -22,15 +22,19 @@ Expected<YAML::Node> load_yaml_file(const std::string& path) {
     if (!in) return make_error(fmt::format("{}: cannot open config file: {}", path, std::strerror(errno)));
     std::stringstream content;
     content << in.rdbuf();
+    return parse_yaml_text(path, content.str());
+}
+
+Expected<YAML::Node> parse_yaml_text(const std::string& file, const std::string& text) {
     try {
-        YAML::Node root = YAML::Load(content.str());
+        YAML::Node root = YAML::Load(text);
         if (!root.IsMap()) {
-            return make_error(fmt::format("{}{}", yaml_where(path, root),
+            return make_error(fmt::format("{}{}", yaml_where(file, root),
                                           root.IsNull() ? "config file is empty" : "expected a map of settings at the top level"));
         }
         return root;
     } catch (const YAML::Exception& e) {
-        return make_error(fmt::format("{}:{}: YAML syntax error: {}", path, e.mark.line + 1, e.msg));
+        return make_error(fmt::format("{}:{}: YAML syntax error: {}", file, e.mark.line + 1, e.msg));
     }
 }
 

@@ -18,6 +18,8 @@ namespace healthgate {
 
 // Loads a YAML file; errors: "file:line: ..." (missing file, syntax error).
 Expected<YAML::Node> load_yaml_file(const std::string& path);
+// The same for text given inline; `file` names it in errors ("--config-yaml").
+Expected<YAML::Node> parse_yaml_text(const std::string& file, const std::string& text);
 
 // "file:line: " prefix for a node (line is 1-based).
 std::string yaml_where(const std::string& file, const YAML::Node& node);

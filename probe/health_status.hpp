@@ -37,6 +37,7 @@ struct Snapshot {
     TimePoint now;
     std::chrono::system_clock::time_point wall_now;
     bool draining = false;
+    const std::string* extra_metrics = nullptr;  // appended to /metrics (the pod's run histories)
 };
 
 struct CheckVerdict {

@@ -127,7 +127,10 @@ Response handle(const Request& request, const Snapshot& snapshot) {
         path = path.substr(0, q);
     }
     if (path.empty() || path.front() != '/') return text(400, "bad request target: expected a path like /readyz\n");
-    if (path == "/metrics") return Response{200, k_content_metrics, format_metrics(snapshot), false};
+    if (path == "/metrics") {
+        return Response{200, k_content_metrics,
+                        format_metrics(snapshot) + (snapshot.extra_metrics ? *snapshot.extra_metrics : std::string()), false};
+    }
 
     // "/readyz[/NAME]" or "/CONTAINER/readyz[/NAME]"; NAME may itself hold '/'.
     std::string_view rest = path.substr(1);

@@ -25,6 +25,7 @@
 #include "common/target.hpp"
 #include "probe/check_state.hpp"
 #include "probe/health_report.hpp"
+#include "probe/status_socket.hpp"
 
 namespace healthgate::probe {
 
@@ -40,6 +41,7 @@ constexpr Duration k_default_timeout{700};
 constexpr Duration k_backstop{200};
 
 constexpr const char* k_probe_help = R"(Usage: healthgate probe [FLAGS] TARGET...
+       healthgate probe --from unix:///PATH/serve.sock ENDPOINT
 
 An exec probe: one attempt at each TARGET, all in parallel under one deadline.
 Prints one line per target, in the style of the apiserver's /readyz?verbose:
@@ -56,6 +58,11 @@ Output stays under 10 KiB (the kubelet keeps the first 10 KiB).
 Targets and their '#' options are those of `healthgate wait` (the kinds and
 their options: healthgate wait --help);  e.g. http://127.0.0.1:8080/healthz#status=200&body=ok
 A target's timeout= option shortens its own attempt; it never extends --timeout.
+
+--from unix://PATH ENDPOINT asks a `healthgate serve --socket PATH` for its
+cached answer of ENDPOINT (readyz, livez, startupz, CONTAINER/readyz, ...)
+and prints its [+]/[-] lines without running any check: an exec probe whose
+event names the failing dependency, at the cost of one tiny exec.
 
 Flags (environment variable in brackets):
   --timeout DUR        deadline for all attempts (default 700ms, under the
@@ -97,6 +104,7 @@ std::vector<FlagSpec> probe_flags(ProbeOptions& options) {
 }  // namespace
 
 int probe_main(const std::vector<std::string>& args) {
+    if (!args.empty() && (args[0] == "--from" || args[0].starts_with("--from="))) return probe_from_main(args);
     ProbeOptions options;
     const std::vector<FlagSpec> specs = probe_flags(options);
     auto parsed = parse_flags(args, specs, "probe");

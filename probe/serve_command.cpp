@@ -18,8 +18,10 @@
 #include "common/exit_codes.hpp"
 #include "common/log.hpp"
 #include "probe/health_checker.hpp"
+#include "probe/history_metrics.hpp"
 #include "probe/http_server.hpp"
 #include "probe/serve_config.hpp"
+#include "probe/status_socket.hpp"
 
 namespace healthgate::probe {
 
@@ -71,10 +73,27 @@ int serve_main(const std::vector<std::string>& args) {
     if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
         limits.max_sessions = session_cap(limits.max_sessions, nofile.rlim_cur);
     }
-    HttpServer server(io, [&] { return checks.snapshot(draining); }, limits);
+    // The pod's run histories, read at most every 5 s (a probe request may ask).
+    std::string history_metrics;
+    std::chrono::steady_clock::time_point history_read{};
+    auto snapshot = [&] {
+        Snapshot s = checks.snapshot(draining);
+        if (config->histories.empty()) return s;
+        if (auto now = std::chrono::steady_clock::now(); now - history_read >= std::chrono::seconds(5)) {
+            history_metrics = format_history_metrics(load_histories(config->histories));
+            history_read = now;
+        }
+        s.extra_metrics = &history_metrics;
+        return s;
+    };
+    HttpServer server(io, snapshot, limits);
     auto endpoint = server.listen(config->listen);
     if (!endpoint) {
         return usage_error("serve: " + endpoint.error(), args);
+    }
+    StatusSocket status_socket(io, snapshot);
+    if (auto problem = config->socket.empty() ? std::nullopt : status_socket.listen(config->socket)) {
+        return usage_error("serve: " + *problem, args);
     }
 
     // SIGTERM: readiness 503 at once, liveness unchanged, exit 0 after the
@@ -84,6 +103,7 @@ int serve_main(const std::vector<std::string>& args) {
     asio::steady_timer drain_timer(io);
     auto finish = [&] {
         server.stop();
+        status_socket.stop();
         checks.stop();
         io.stop();
     };
@@ -110,6 +130,7 @@ int serve_main(const std::vector<std::string>& args) {
 
     checks.start();
     server.start();
+    if (!config->socket.empty()) status_socket.start();
     log::info("serving", {{"listen", describe_listen(*endpoint)}, {"checks", summary(*config)},
                           {"drain", format_duration(config->drain)}});
     io.run();

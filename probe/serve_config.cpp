@@ -77,6 +77,7 @@ timeout unless the check sets timeout:.
 
 Flags (environment variable in brackets); later sources win: file < env < flags:
   --config FILE                 YAML config as above                [HEALTHGATE_CONFIG]
+  --config-yaml TEXT            the same YAML given inline (no file) [HEALTHGATE_CONFIG_YAML]
   --listen [HOST]:PORT          (default :8081)                     [HEALTHGATE_LISTEN]
   --drain DUR                   (default 10s)                       [HEALTHGATE_DRAIN]
   --request-timeout DUR         (default 10s)                       [HEALTHGATE_REQUEST_TIMEOUT]
@@ -90,6 +91,10 @@ Flags (environment variable in brackets); later sources win: file < env < flags:
   --failure-threshold N         default (3)                         [HEALTHGATE_FAILURE_THRESHOLD]
   --success-threshold N         default (1)                         [HEALTHGATE_SUCCESS_THRESHOLD]
   --resolv-conf PATH            (default /etc/resolv.conf)          [HEALTHGATE_RESOLV_CONF]
+  --socket PATH                 also answer `healthgate probe --from unix://PATH ENDPOINT`
+                                on this unix socket (cached results)  [HEALTHGATE_SOCKET]
+  --histories DIR               export DIR/history-NAME/healthgate-runs (run --history)
+                                on /metrics                           [HEALTHGATE_HISTORIES]
   --log-format text|json        (default text)                      [HEALTHGATE_LOG_FORMAT]
   --log-level LEVEL             (default info)                      [HEALTHGATE_LOG_LEVEL]
   Environment variables holding targets take several, separated by spaces.
@@ -502,6 +507,7 @@ std::vector<FlagSpec> serve_flags(ServeConfig& config) {
     auto no_apply = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };  // handled by the loader
     std::vector<FlagSpec> specs = {
         {"config", true, "HEALTHGATE_CONFIG", no_apply},
+        {"config-yaml", true, "HEALTHGATE_CONFIG_YAML", no_apply},
         {"listen", true, "HEALTHGATE_LISTEN",
          [&config](std::string_view value) -> std::optional<std::string> {
              auto listen = parse_listen_address(value);
@@ -520,6 +526,8 @@ std::vector<FlagSpec> serve_flags(ServeConfig& config) {
         {"failure-threshold", true, "HEALTHGATE_FAILURE_THRESHOLD", threshold_into(config.defaults.failure_threshold)},
         {"success-threshold", true, "HEALTHGATE_SUCCESS_THRESHOLD", threshold_into(config.defaults.success_threshold)},
         {"resolv-conf", true, "HEALTHGATE_RESOLV_CONF", set_path(config.resolv_conf)},
+        {"socket", true, "HEALTHGATE_SOCKET", set_path(config.socket)},
+        {"histories", true, "HEALTHGATE_HISTORIES", set_path(config.histories)},
     };
     for (FlagSpec& spec : log_flags(config.log_format, config.log_level)) specs.push_back(std::move(spec));
     return specs;
@@ -677,10 +685,17 @@ Expected<ServeConfig> load_serve_config(const std::vector<std::string>& args, co
     std::vector<FlagValue> env = env_flags(specs);
 
     std::optional<std::string> config_file = flag_value("config", env, parsed->flags);
+    std::optional<std::string> config_yaml = flag_value("config-yaml", env, parsed->flags);
+    if (config_file && config_yaml) return make_error("serve: give --config FILE or --config-yaml TEXT, not both");
     if (config_file) {
         auto root = load_yaml_file(*config_file);
         if (!root) return make_error("serve: " + root.error());
         if (auto problem = apply_yaml(*config_file, *root, config)) return make_error("serve: " + *problem);
+    }
+    if (config_yaml) {  // the file's content in a flag or env var: a manifest without a ConfigMap
+        auto root = parse_yaml_text("--config-yaml", *config_yaml);
+        if (!root) return make_error("serve: " + root.error());
+        if (auto problem = apply_yaml("--config-yaml", *root, config)) return make_error("serve: " + *problem);
     }
     for (const auto* source : {&env, &parsed->flags}) {
         for (const FlagValue& flag : *source) {

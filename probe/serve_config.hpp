@@ -63,6 +63,8 @@ struct ServeConfig {
     log::Format log_format = log::Format::text;
     log::Level log_level = log::Level::info;
     std::string resolv_conf = "/etc/resolv.conf";
+    std::string histories;           // --histories: DIR of `run --history` files for /metrics (history_metrics.hpp)
+    std::string socket;              // --socket: a unix socket for `probe --from` (status_socket.hpp); empty: none
     bool help = false;
 
     std::size_t check_count() const;

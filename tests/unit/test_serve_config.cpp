@@ -297,3 +297,19 @@ TEST_CASE("probe kind names", "[serve_config]") {
     CHECK(probe_endpoint_name(ProbeKind::liveness) == "livez");
     CHECK(probe_endpoint_name(ProbeKind::readiness) == "readyz");
 }
+
+TEST_CASE("--config-yaml takes the config file's content inline; not together with --config") {
+    auto config = load_serve_config(
+        {"--config-yaml", "listen: \":9000\"\ncontainers:\n  api:\n    checks:\n      - {target: \"tcp://127.0.0.1:80\", probes: [liveness]}\n"},
+        pod());
+    REQUIRE(config);
+    CHECK(config->listen.port == 9000);
+    REQUIRE(config->groups.size() == 2);
+    CHECK(config->groups[1].name == "api");
+    auto bad = load_serve_config({"--config-yaml", "checks: [\n"}, pod());
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().starts_with("serve: --config-yaml:"));
+    auto both = load_serve_config({"--config", "x.yaml", "--config-yaml", "checks: []"}, pod());
+    REQUIRE_FALSE(both);
+    CHECK(both.error() == "serve: give --config FILE or --config-yaml TEXT, not both");
+}

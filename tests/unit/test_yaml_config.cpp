@@ -52,3 +52,13 @@ TEST_CASE("yaml errors carry file:line", "[yaml]") {
     CHECK_THAT(load_yaml_file(list).error(), Catch::Contains(":1: expected a map"));
     std::remove(list.c_str());
 }
+
+TEST_CASE("inline YAML text is parsed like a file, its errors named after it") {
+    CHECK(parse_yaml_text("--config-yaml", "a: 1\n").ok());
+    auto list = parse_yaml_text("--config-yaml", "- a\n");
+    REQUIRE_FALSE(list);
+    CHECK(list.error().find("expected a map of settings at the top level") != std::string::npos);
+    auto broken = parse_yaml_text("--config-yaml", "a: [\n");
+    REQUIRE_FALSE(broken);
+    CHECK(broken.error().starts_with("--config-yaml:"));
+}

@@ -1,0 +1,73 @@
+"""End-to-end: a Pod injected by `healthgate inject` runs in podman
+(`podman kube play`, as tests/e2e/podman_env.py sets it up): the install
+init container copies the binary into the emptyDir, the gate init container
+waits for a dependency of the pod, and the app's command runs wrapped by
+`healthgate run`, which reports its exit and keeps its history in the
+emptyDir. Native sidecars (restartPolicy: Always) are not run: podman does
+not implement them. podman also refuses annotation values over 63 bytes
+(Kubernetes does not), so the record of what inject changed is dropped
+before the pod is played. Skipped with the reason where podman cannot run.
+"""
+import os
+import subprocess
+import sys
+import unittest
+
+import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from podman_env import PodmanEnv, wait_for  # noqa: E402
+
+HG = os.environ.get("HEALTHGATE_BIN", "healthgate")
+
+
+class InjectedPodInPodman(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = PodmanEnv.create()
+        cls.addClassCleanup(cls.env.cleanup)
+        cls.env.use_pause_image()
+        cls.healthgate = cls.env.healthgate_image()
+        cls.busybox = cls.env.busybox_image()
+
+    def test_injected_pod_installs_gates_and_wraps_the_app(self):
+        env = self.env
+        pod = env.name("inject")
+        original = {
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod},
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [
+                    {"name": "app", "image": self.busybox,
+                     "command": ["/bin/busybox", "sh", "-c", "echo app ran; sleep 1; exit 3"]},
+                    {"name": "other", "image": self.busybox,
+                     "command": ["/bin/busybox", "sh", "-c", "echo not wrapped"]},
+                ],
+            },
+        }
+        r = subprocess.run([HG, "inject", "--image", self.healthgate, "--container", "app",
+                            "--wait", "file:///healthgate", "-"],
+                           input=yaml.safe_dump(original), capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        manifest = yaml.safe_load(r.stdout)
+        # podman (4.3) refuses annotation values over 63 bytes, a limit of
+        # label values that Kubernetes does not put on annotations; the record
+        # of what inject changed is not needed to run the pod.
+        del manifest["metadata"]["annotations"]["healthgate.dev/injected"]
+        env.kube_play(manifest)
+        explain = lambda: env.pod_logs(pod)  # noqa: E731
+        app = f"{pod}-app"
+        state = env.wait_exited(app, 60)
+        self.assertEqual(state["ExitCode"], 3, explain())
+        logs = env.logs(app)
+        self.assertIn("app ran", logs)
+        self.assertIn('verdict="exit 3 after', logs)
+        self.assertEqual(env.state(f"{pod}-healthgate-install")["ExitCode"], 0, explain())
+        self.assertEqual(env.state(f"{pod}-healthgate-wait")["ExitCode"], 0, explain())
+        other = env.wait_exited(f"{pod}-other", 30)
+        self.assertEqual(other["ExitCode"], 0)
+        self.assertNotIn("verdict=", env.logs(f"{pod}-other"))  # --container app: left alone
+
+
+if __name__ == "__main__":
+    unittest.main()
