@@ -3,7 +3,7 @@
 // reaches stderr, and from there container logs and, with
 // FallbackToLogsOnError, the termination message. Whatever the parser wrote:
 //   - secrets found in the command's inputs (arguments, HEALTHGATE_* variables,
-//     the --config file) are replaced by "***" wherever they appear, and
+//     the --config file) are replaced by "<secret>" wherever they appear, and
 //     secret-looking parts of the line itself (URL passwords, header= values,
 //     password=/token= options) are redacted by their shape;
 //   - control characters are escaped (\n, \t, \xHH), so it stays one line;
@@ -15,7 +15,7 @@
 namespace healthgate {
 
 inline constexpr std::size_t k_error_line_max = 1024;
-inline constexpr std::string_view k_redacted = "***";
+inline constexpr std::string_view k_redacted = "<secret>";
 
 // The secrets written in `text` (a target, an argument list, a config file):
 // URL userinfo passwords, header= values, password=/token=/secret= options

@@ -30,16 +30,16 @@ TEST_CASE("error_line: secrets collected from targets, options and config text",
 TEST_CASE("error_line: redacts known secrets however the parser quoted them", "[error_line]") {
     auto secrets = secrets_in("http://127.0.0.1:1/#header=Authorization:Bearer%20TOKEN123&bogus=1");
     CHECK(error_line("probe: unknown option \"bogus\" in http://127.0.0.1:1/#header=Authorization:Bearer%20TOKEN123&bogus=1",
-                     secrets) == "probe: unknown option \"bogus\" in http://127.0.0.1:1/#header=Authorization:***&bogus=1");
+                     secrets) == "probe: unknown option \"bogus\" in http://127.0.0.1:1/#header=Authorization:<secret>&bogus=1");
     // The parser decoded the value and printed it differently: still redacted.
-    CHECK(error_line("bad header value Bearer TOKEN123", secrets) == "bad header value ***");
-    CHECK(error_line("token TOKEN123 rejected", secrets) == "token *** rejected");
+    CHECK(error_line("bad header value Bearer TOKEN123", secrets) == "bad header value <secret>");
+    CHECK(error_line("token TOKEN123 rejected", secrets) == "token <secret> rejected");
 }
 
 TEST_CASE("error_line: redacts secret-shaped parts with no inputs known", "[error_line]") {
-    CHECK(error_line("bad target http://user:pw@host:1/x", {}) == "bad target http://user:***@host:1/x");
-    CHECK(error_line("bad option header=X-Api-Key:k&timeout=zz", {}) == "bad option header=X-Api-Key:***&timeout=zz");
-    CHECK(error_line("redis://h:6379#password=pw9 is wrong", {}) == "redis://h:6379#password=*** is wrong");
+    CHECK(error_line("bad target http://user:pw@host:1/x", {}) == "bad target http://user:<secret>@host:1/x");
+    CHECK(error_line("bad option header=X-Api-Key:k&timeout=zz", {}) == "bad option header=X-Api-Key:<secret>&timeout=zz");
+    CHECK(error_line("redis://h:6379#password=pw9 is wrong", {}) == "redis://h:6379#password=<secret> is wrong");
     CHECK(error_line("http://user@host/ and http://host/a:b@c", {}) == "http://user@host/ and http://host/a:b@c");
 }
 
