@@ -63,6 +63,7 @@ std::string budget_text(Clock::duration budget);
 boost::asio::awaitable<CheckResult> check_tcp(CheckContext& ctx, const Target& target, Clock::time_point deadline);
 boost::asio::awaitable<CheckResult> check_http(CheckContext& ctx, const Target& target, Clock::time_point deadline);
 boost::asio::awaitable<CheckResult> check_dns(CheckContext& ctx, const Target& target, Clock::time_point deadline);
+boost::asio::awaitable<CheckResult> check_grpc(CheckContext& ctx, const Target& target, Clock::time_point deadline);
 boost::asio::awaitable<CheckResult> check_unix(CheckContext& ctx, const Target& target, Clock::time_point deadline);
 // Synchronous: a stat() does not block on a local filesystem.
 CheckResult check_file(const Target& target, std::chrono::system_clock::time_point now);

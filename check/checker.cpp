@@ -32,6 +32,10 @@ std::string_view failure_name(Failure failure) {
         case Failure::file_empty: return "file empty";
         case Failure::file_stale: return "file stale";
         case Failure::socket_missing: return "socket missing";
+        case Failure::grpc_not_serving: return "grpc: not serving";
+        case Failure::grpc_service_unknown: return "grpc: service unknown";
+        case Failure::grpc_unimplemented: return "grpc: no health service";
+        case Failure::grpc_status: return "grpc: status";
         case Failure::other: return "other";
     }
     return "other";
@@ -89,6 +93,8 @@ public:
                 case TargetKind::dns: result = co_await check_dns(context_, target, deadline); break;
                 case TargetKind::file: result = check_file(target, std::chrono::system_clock::now()); break;
                 case TargetKind::unix_socket: result = co_await check_unix(context_, target, deadline); break;
+                case TargetKind::grpc:
+                case TargetKind::grpcs: result = co_await check_grpc(context_, target, deadline); break;
             }
         } catch (const std::exception& e) {
             // Not expected (errors are values here); an attempt must still end with a result.
@@ -116,7 +122,9 @@ bool needs_name_lookup(const Target& target) {
         case TargetKind::dns: return true;
         case TargetKind::tcp:
         case TargetKind::http:
-        case TargetKind::https: return !target.host_is_ip_literal();
+        case TargetKind::https:
+        case TargetKind::grpc:
+        case TargetKind::grpcs: return !target.host_is_ip_literal();
         case TargetKind::file:
         case TargetKind::unix_socket: return false;
     }

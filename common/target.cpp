@@ -17,9 +17,11 @@ struct SchemeInfo {
 constexpr SchemeInfo k_schemes[] = {
     {"tcp", TargetKind::tcp},   {"http", TargetKind::http}, {"https", TargetKind::https},
     {"dns", TargetKind::dns},   {"file", TargetKind::file}, {"unix", TargetKind::unix_socket},
+    {"grpc", TargetKind::grpc}, {"grpcs", TargetKind::grpcs},
 };
 
 bool is_http(TargetKind kind) { return kind == TargetKind::http || kind == TargetKind::https; }
+bool is_grpc(TargetKind kind) { return kind == TargetKind::grpc || kind == TargetKind::grpcs; }
 
 std::optional<std::string> parse_positive(std::string_view value, long max, long& out) {
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
@@ -92,6 +94,23 @@ std::optional<std::string> parse_authority(std::string_view authority, Target& t
     return std::nullopt;
 }
 
+// header=Name:value, for http(s) request headers and gRPC metadata.
+std::optional<std::string> parse_header(std::string_view value, std::vector<std::pair<std::string, std::string>>& headers) {
+    auto colon = value.find(':');
+    if (colon == std::string_view::npos || colon == 0) return std::string("expected Name:value");
+    std::string_view name = trim(value.substr(0, colon)), header_value = trim(value.substr(colon + 1));
+    for (char c : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+            return std::string("invalid character in header name");
+        }
+    }
+    for (char c : header_value) {
+        if (c == '\r' || c == '\n') return std::string("line break in header value");
+    }
+    headers.emplace_back(std::string(name), std::string(header_value));
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view kind_name(TargetKind kind) {
@@ -119,6 +138,8 @@ std::string target_option_names(TargetKind kind) {
         case TargetKind::dns: return common + ", type, min, expect";
         case TargetKind::file: return common + ", non_empty, max_age";
         case TargetKind::unix_socket: return common;
+        case TargetKind::grpc: return common + ", service, list, header";
+        case TargetKind::grpcs: return common + ", service, list, header, ca, sni, insecure, cert, key";
     }
     return common;
 }
@@ -175,18 +196,7 @@ std::optional<std::string> apply_target_option(Target& target, std::string_view 
             return std::nullopt;
         }
         if (key == "header") {
-            auto colon = value.find(':');
-            if (colon == std::string_view::npos || colon == 0) return invalid("expected Name:value");
-            std::string_view name = trim(value.substr(0, colon)), header_value = trim(value.substr(colon + 1));
-            for (char c : name) {
-                if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
-                    return invalid("invalid character in header name");
-                }
-            }
-            for (char c : header_value) {
-                if (c == '\r' || c == '\n') return invalid("line break in header value");
-            }
-            http.headers.emplace_back(std::string(name), std::string(header_value));
+            if (auto problem = parse_header(value, http.headers)) return invalid(*problem);
             return std::nullopt;
         }
         if (key == "host") {
@@ -244,6 +254,41 @@ std::optional<std::string> apply_target_option(Target& target, std::string_view 
         }
         return not_for_kind();
     }
+    if (is_grpc(target.kind)) {
+        GrpcOptions& grpc = target.grpc;
+        if (key == "service") {
+            grpc.services.clear();
+            for (std::string_view name : split(value, ',')) {
+                name = trim(name);
+                if (name.find_first_of(" \r\n") != std::string_view::npos) return invalid("invalid service name");
+                grpc.services.emplace_back(name);
+            }
+            return std::nullopt;
+        }
+        if (key == "list") {
+            if (!parse_bool(value, grpc.list)) return invalid("expected true or false");
+            return std::nullopt;
+        }
+        if (key == "header") {
+            if (auto problem = parse_header(value, grpc.headers)) return invalid(*problem);
+            return std::nullopt;
+        }
+        if (key == "ca" || key == "sni" || key == "insecure" || key == "cert" || key == "key") {
+            if (target.kind != TargetKind::grpcs) return not_for_kind();
+            if (key == "sni") {
+                if (!valid_hostname(value)) return invalid("invalid server name");
+                grpc.server_name = std::string(value);
+            } else if (key == "insecure") {
+                if (!parse_bool(value, grpc.insecure_skip_verify)) return invalid("expected true or false");
+            } else if (value.empty()) {
+                return invalid("empty path");
+            } else {
+                (key == "ca" ? grpc.ca_file : key == "cert" ? grpc.cert_file : grpc.key_file) = std::string(value);
+            }
+            return std::nullopt;
+        }
+        return not_for_kind();
+    }
     if (target.kind == TargetKind::file) {
         if (key == "non_empty") {
             if (!parse_bool(value, target.file.non_empty)) return invalid("expected true or false");
@@ -262,6 +307,9 @@ std::optional<std::string> apply_target_option(Target& target, std::string_view 
 }
 
 std::optional<std::string> check_option_combination(const Target& target) {
+    if (target.grpc.cert_file.empty() != target.grpc.key_file.empty()) {
+        return std::string("cert= and key= go together (a client certificate and its private key)");
+    }
     if (target.kind == TargetKind::dns && target.dns.type == DnsRecordType::srv && !target.dns.expect_address.empty()) {
         return std::string("expect= compares addresses, but SRV answers are host names: use type=A or AAAA");
     }
@@ -288,7 +336,7 @@ Expected<Target> parse_target(std::string_view url) {
     for (const auto& info : k_schemes) {
         if (info.scheme == scheme) target.kind = info.kind, known = true;
     }
-    if (!known) return bad(fmt::format("unknown scheme \"{}\" (use tcp, http, https, dns, file or unix)", scheme));
+    if (!known) return bad(fmt::format("unknown scheme \"{}\" (use tcp, http, https, dns, file, unix, grpc or grpcs)", scheme));
 
     std::string_view rest = url.substr(sep + 3);
     // Options: after '#' for every kind; after '?' too, except for http(s).
@@ -325,12 +373,16 @@ Expected<Target> parse_target(std::string_view url) {
             target.host = std::string(rest);
             break;
         }
+        case TargetKind::grpc:
+        case TargetKind::grpcs:
         case TargetKind::tcp: {
             if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-                if (slash + 1 != rest.size()) return bad("a tcp:// target has no path");
+                if (slash + 1 != rest.size()) return bad(fmt::format("a {}:// target has no path", scheme));
                 rest = rest.substr(0, slash);
             }
-            if (auto problem = parse_authority(rest, target, true, 0)) return bad(*problem);
+            // grpcs:// defaults to 443; tcp:// and grpc:// (no usual port) need one.
+            bool port_required = target.kind != TargetKind::grpcs;
+            if (auto problem = parse_authority(rest, target, port_required, 443)) return bad(*problem);
             break;
         }
         case TargetKind::http:

@@ -2,6 +2,7 @@
 // A target is one dependency to check, written as a URL:
 //   tcp://host:port   http://host[:port]/path[?query]   https://...
 //   dns://name        file:///path                       unix:///path
+//   grpc://host:port  grpcs://host[:port]  (gRPC health, h2c / TLS)
 // Per-target options follow '#' (all kinds) or '?' (all kinds but http/https,
 // whose query belongs to the request): http://api:8080/healthz#status=200&body=ok
 // The same option names are the keys of a target in the YAML config.
@@ -18,7 +19,7 @@
 
 namespace healthgate {
 
-enum class TargetKind { tcp, http, https, dns, file, unix_socket };
+enum class TargetKind { tcp, http, https, dns, file, unix_socket, grpc, grpcs };
 enum class DnsRecordType { a, aaaa, srv };
 
 std::string_view kind_name(TargetKind kind);
@@ -49,6 +50,19 @@ struct FileOptions {
     std::optional<Duration> max_age;        // max_age=30s (modified within)
 };
 
+// grpc:// and grpcs://: grpc.health.v1.Health, one Check per service.
+struct GrpcOptions {
+    std::vector<std::string> services;                         // service=a,b (empty: the whole server)
+    bool list = false;                                         // list=true: Health/List
+    std::vector<std::pair<std::string, std::string>> headers;  // header=Name:value (request metadata)
+    // grpcs only
+    std::string ca_file;                                       // ca=/path/ca.pem
+    std::string server_name;                                   // sni=name (SNI, certificate name, :authority)
+    bool insecure_skip_verify = false;                         // insecure=true
+    std::string cert_file;                                     // cert=/path/client.pem (mTLS, with key=)
+    std::string key_file;                                      // key=/path/client.key
+};
+
 struct Target {
     std::string url;       // as written by the user (options included)
     std::string name;      // name=..., else the URL without its options
@@ -60,6 +74,7 @@ struct Target {
     HttpOptions http;
     DnsOptions dns;
     FileOptions file;
+    GrpcOptions grpc;
 
     bool host_is_ip_literal() const;
     // host:port as used in messages and the Host header ([v6]:port).

@@ -630,7 +630,9 @@ bool is_local_target(const Target& target, const LocalIdentity& identity) {
         case TargetKind::dns: return false;
         case TargetKind::tcp:
         case TargetKind::http:
-        case TargetKind::https: break;
+        case TargetKind::https:
+        case TargetKind::grpc:
+        case TargetKind::grpcs: break;
     }
     std::string host = to_lower(target.host);
     if (!host.empty() && host.back() == '.') host.pop_back();

@@ -101,3 +101,25 @@ TEST_CASE("bad targets name the bad part", "[target]") {
         CHECK_THAT(t.error(), Catch::Contains(url));
     }
 }
+
+TEST_CASE("grpc and grpcs targets: port, services, metadata, TLS options") {
+    auto plain = parse_target("grpc://db:50051?service=a,b&header=X-Token:t");
+    REQUIRE(plain);
+    CHECK(plain->kind == TargetKind::grpc);
+    CHECK(plain->port == 50051);
+    CHECK(plain->grpc.services == std::vector<std::string>{"a", "b"});
+    REQUIRE(plain->grpc.headers.size() == 1);
+    CHECK(plain->grpc.headers[0].first == "X-Token");
+    CHECK(plain->name == "grpc://db:50051");
+    auto tls = parse_target("grpcs://api.example?ca=/ca.pem&sni=api&cert=/c.pem&key=/k.pem&list=true");
+    REQUIRE(tls);
+    CHECK(tls->kind == TargetKind::grpcs);
+    CHECK(tls->port == 443);
+    CHECK(tls->grpc.list);
+    CHECK(tls->grpc.cert_file == "/c.pem");
+    CHECK(parse_target("grpc://db").error().find("missing port") != std::string::npos);
+    CHECK(parse_target("grpc://db:1?ca=/x").error().find("does not apply to grpc://") != std::string::npos);
+    CHECK(parse_target("grpcs://db:1?cert=/x").error().find("cert= and key= go together") != std::string::npos);
+    CHECK(parse_target("grpc://db:1/path").error().find("a grpc:// target has no path") != std::string::npos);
+    CHECK(parse_target("grpc://db:1?list=maybe").error().find("expected true or false") != std::string::npos);
+}
