@@ -39,6 +39,9 @@ enum class Failure {
     file_empty,
     file_stale,
     socket_missing,          // unix:// path does not exist
+    server_not_ready,        // the server answered that it is not ready (starting up, loading,
+                             // too many connections, wrong role): the reason says what it said
+    protocol_error,          // the answer is not that protocol (a wrong port?) or is malformed
     grpc_not_serving,        // Health/Check answered NOT_SERVING (or UNKNOWN)
     grpc_service_unknown,    // the server knows no such service (NOT_FOUND / SERVICE_UNKNOWN)
     grpc_unimplemented,      // the server has no grpc.health.v1.Health service

@@ -1,5 +1,5 @@
 #pragma once
-// What one check attempt needs from its Checker, and the per-kind checks.
+// What one check attempt needs from its Checker (the kinds: check/kinds/).
 // Internal to check/: the commands use check.hpp only.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -59,13 +59,5 @@ struct CheckContext {
 
 // "2s" for whole seconds, else format_duration ("1.5s", "250ms"): for timeout messages.
 std::string budget_text(Clock::duration budget);
-
-boost::asio::awaitable<CheckResult> check_tcp(CheckContext& ctx, const Target& target, Clock::time_point deadline);
-boost::asio::awaitable<CheckResult> check_http(CheckContext& ctx, const Target& target, Clock::time_point deadline);
-boost::asio::awaitable<CheckResult> check_dns(CheckContext& ctx, const Target& target, Clock::time_point deadline);
-boost::asio::awaitable<CheckResult> check_grpc(CheckContext& ctx, const Target& target, Clock::time_point deadline);
-boost::asio::awaitable<CheckResult> check_unix(CheckContext& ctx, const Target& target, Clock::time_point deadline);
-// Synchronous: a stat() does not block on a local filesystem.
-CheckResult check_file(const Target& target, std::chrono::system_clock::time_point now);
 
 }  // namespace healthgate::check

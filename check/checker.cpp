@@ -1,10 +1,8 @@
-#include <boost/beast/core/tcp_stream.hpp>
 #include <exception>
 #include <fmt/format.h>
 
 #include "check/check.hpp"
 #include "check/check_context.hpp"
-#include "check/connect.hpp"
 #include "check/resolv_conf.hpp"
 
 namespace healthgate::check {
@@ -32,6 +30,8 @@ std::string_view failure_name(Failure failure) {
         case Failure::file_empty: return "file empty";
         case Failure::file_stale: return "file stale";
         case Failure::socket_missing: return "socket missing";
+        case Failure::server_not_ready: return "server not ready";
+        case Failure::protocol_error: return "protocol error";
         case Failure::grpc_not_serving: return "grpc: not serving";
         case Failure::grpc_service_unknown: return "grpc: service unknown";
         case Failure::grpc_unimplemented: return "grpc: no health service";
@@ -56,15 +56,6 @@ const BodyRegex* RegexCache::get(const std::string& pattern) {
     }
 }
 
-boost::asio::awaitable<CheckResult> check_tcp(CheckContext& ctx, const Target& target, Clock::time_point deadline) {
-    ResolveOutcome resolved = co_await resolve_endpoints(ctx, target.host, target.port, deadline);
-    if (resolved.endpoints.empty()) co_return resolved.failure;
-    boost::beast::tcp_stream stream(ctx.io);
-    ConnectOutcome connected = co_await connect_any(stream, resolved.endpoints, target.authority(), deadline);
-    if (!connected.ok) co_return connected.failure;
-    co_return CheckResult{};  // the stream closes here: a completed connect is the whole check
-}
-
 Expected<Resolver*> LazyResolver::get() {
     if (!resolver_) {
         auto created = Resolver::create(io_, conf_);
@@ -86,16 +77,7 @@ public:
         auto deadline = start + timeout;
         CheckResult result;
         try {
-            switch (target.kind) {
-                case TargetKind::tcp: result = co_await check_tcp(context_, target, deadline); break;
-                case TargetKind::http:
-                case TargetKind::https: result = co_await check_http(context_, target, deadline); break;
-                case TargetKind::dns: result = co_await check_dns(context_, target, deadline); break;
-                case TargetKind::file: result = check_file(target, std::chrono::system_clock::now()); break;
-                case TargetKind::unix_socket: result = co_await check_unix(context_, target, deadline); break;
-                case TargetKind::grpc:
-                case TargetKind::grpcs: result = co_await check_grpc(context_, target, deadline); break;
-            }
+            result = co_await target.kind->attempt(context_, target, deadline);
         } catch (const std::exception& e) {
             // Not expected (errors are values here); an attempt must still end with a result.
             result = CheckResult{Failure::other, fmt::format("internal error: {}", e.what()), {}};
@@ -118,15 +100,11 @@ private:
 }  // namespace
 
 bool needs_name_lookup(const Target& target) {
-    switch (target.kind) {
-        case TargetKind::dns: return true;
-        case TargetKind::tcp:
-        case TargetKind::http:
-        case TargetKind::https:
-        case TargetKind::grpc:
-        case TargetKind::grpcs: return !target.host_is_ip_literal();
-        case TargetKind::file:
-        case TargetKind::unix_socket: return false;
+    switch (target.kind->address) {
+        case AddressForm::dns_name: return true;
+        case AddressForm::host_port:
+        case AddressForm::http_url: return !target.host_is_ip_literal();
+        case AddressForm::path: return false;
     }
     return true;
 }

@@ -1,6 +1,5 @@
-// http:// and https:// checks with Boost.Beast: one request per connection
-// (Connection: close), same-origin redirects followed, at most max_body bytes
-// of body read, and only when a body rule needs them.
+// The exchange helpers of http:// and https:// checks (the kind itself:
+// check/kinds/http.cpp).
 #include "check/connect.hpp"
 #include "check/http_exchange.hpp"
 
@@ -53,42 +52,5 @@ std::string redirect_note(const HopInput& in) {
 }
 
 }  // namespace http_exchange
-
-using namespace http_exchange;
-using asio::ip::tcp;
-
-asio::awaitable<CheckResult> check_http(CheckContext& ctx, const Target& target, Clock::time_point deadline) {
-    bool https = target.kind == TargetKind::https;
-    ResolveOutcome resolved = co_await resolve_endpoints(ctx, target.host, target.port, deadline);
-    if (resolved.endpoints.empty()) co_return resolved.failure;
-
-    const BodyRegex* regex = nullptr;
-    if (!target.http.body_regex.empty()) {
-        regex = ctx.regexes.get(target.http.body_regex);
-        if (!regex) co_return fail(Failure::other, fmt::format("invalid body_regex /{}/", target.http.body_regex));
-    }
-    Origin origin{https, target.host, target.port};
-    std::string host_header = target.http.host_header.empty() ? default_host_header(target) : target.http.host_header;
-    std::string path = target.path;
-    std::string label = target.authority();
-    std::vector<tcp::endpoint> endpoints = std::move(resolved.endpoints);
-    for (int followed = 0;; ++followed) {
-        beast::tcp_stream stream(ctx.io);
-        ConnectOutcome connected = co_await connect_any(stream, endpoints, label, deadline);
-        if (!connected.ok) co_return connected.failure;
-        // Redirects go back to the address that answered.
-        endpoints.assign(1, connected.endpoint);
-        HopInput in{target, origin, host_header, path, followed, regex, endpoints.front(), deadline};
-        // (Plain statements: GCC 12 mishandles co_await inside ?: and if-initializers.)
-        Hop hop;
-        if (https) {
-            hop = co_await https_hop(ctx, std::move(stream), in);
-        } else {
-            hop = co_await http_hop(ctx, stream, in);
-        }
-        if (!hop.follow) co_return hop.result;
-        path = std::move(hop.next_path);
-    }
-}
 
 }  // namespace healthgate::check

@@ -101,7 +101,7 @@ asio::awaitable<boost::system::error_code> read_body(Stream& stream, Response& r
 template <class Stream>
 asio::awaitable<Hop> http_hop(CheckContext& ctx, Stream& stream, const HopInput& in) {
     Hop hop;
-    const HttpOptions& options = in.target.http;
+    const HttpOptions& options = in.target.options_as<HttpOptions>();
     auto& lowest = beast::get_lowest_layer(stream);
     std::string request = request_text(in.target, in.host_header, in.path);
 

@@ -94,7 +94,7 @@ std::string join_path_query(std::string_view path, std::string_view query) {
 }  // namespace
 
 std::string default_host_header(const Target& target) {
-    bool https = target.kind == TargetKind::https;
+    bool https = target.kind->name == "https";
     std::string host = target.host.find(':') != std::string::npos ? "[" + target.host + "]" : target.host;
     if (target.port == 0 || target.port == default_port(https)) return host;
     return fmt::format("{}:{}", host, target.port);
@@ -105,12 +105,12 @@ bool is_redirect_status(int status) {
 }
 
 std::string request_text(const Target& target, std::string_view host_header, std::string_view path) {
-    const std::string& method = target.http.method;
+    const std::string& method = target.options_as<HttpOptions>().method;
     std::vector<std::pair<std::string_view, std::string_view>> fields = {
         {"Host", host_header}, {"User-Agent", "healthgate/" HEALTHGATE_VERSION}, {"Accept", "*/*"},
         {"Connection", "close"}};
     if (method == "POST" || method == "PUT" || method == "PATCH") fields.emplace_back("Content-Length", "0");
-    for (const auto& [name, value] : target.http.headers) {
+    for (const auto& [name, value] : target.options_as<HttpOptions>().headers) {
         std::erase_if(fields, [&](const auto& field) { return equal_icase(field.first, name); });
         fields.emplace_back(name, value);
     }

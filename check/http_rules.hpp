@@ -6,11 +6,30 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/body_regex.hpp"
+#include "common/status_set.hpp"
 #include "common/target.hpp"
 
 namespace healthgate::check {
+
+// The options of http:// and https:// targets (check/kinds/http.cpp parses them).
+struct HttpOptions {
+    StatusSet statuses;                                        // status=200-399 (default)
+    std::string method = "GET";                                // method=HEAD
+    std::vector<std::pair<std::string, std::string>> headers;  // header=Name:value (repeatable)
+    std::string host_header;                                   // host=name (Host header override)
+    std::string body_contains;                                 // body=substring
+    std::string body_regex;                                    // body_regex=ECMAScript regex
+    int max_redirects = 5;                                     // redirects=N, same host only
+    std::size_t max_body_bytes = 64 * 1024;                    // max_body=bytes read at most
+    // https only
+    std::string ca_file;                                       // ca=/path/ca.pem
+    std::string server_name;                                   // sni=name (SNI + certificate name)
+    bool insecure_skip_verify = false;                         // insecure=true
+};
 
 // host[:port], the port only when it is not the scheme's default; IPv6 in brackets.
 std::string default_host_header(const Target& target);

@@ -9,7 +9,7 @@ namespace healthgate::check::http_exchange {
 
 asio::awaitable<Hop> https_hop(CheckContext& ctx, beast::tcp_stream&& tcp, const HopInput& in) {
     Hop hop;
-    const HttpOptions& options = in.target.http;
+    const HttpOptions& options = in.target.options_as<HttpOptions>();
     auto context = ctx.tls.get(options.ca_file, options.insecure_skip_verify);
     if (!context) {
         hop.result = fail(Failure::other, context.error());

@@ -27,7 +27,7 @@ Commands:
   run [OPTIONS] -- CMD ARGS...     sidecar: run CMD as PID 1, record why it died
   install DIR                      copy this binary into DIR (an emptyDir)
 
-Targets: tcp://host:port  http(s)://host[:port]/path  dns://name  file:///path  unix:///path
+Targets: tcp://host:port  http(s)://host[:port]/path  dns://name ... (all kinds: healthgate wait --help)
 Options after '#': http://api:8080/healthz#status=200-299&body=ok&timeout=2s
 
 Global: healthgate --help | --version;  healthgate COMMAND --help

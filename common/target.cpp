@@ -1,6 +1,7 @@
 #include "common/target.hpp"
 
 #include <arpa/inet.h>
+#include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 
@@ -10,19 +11,6 @@
 namespace healthgate {
 namespace {
 
-struct SchemeInfo {
-    std::string_view scheme;
-    TargetKind kind;
-};
-constexpr SchemeInfo k_schemes[] = {
-    {"tcp", TargetKind::tcp},   {"http", TargetKind::http}, {"https", TargetKind::https},
-    {"dns", TargetKind::dns},   {"file", TargetKind::file}, {"unix", TargetKind::unix_socket},
-    {"grpc", TargetKind::grpc}, {"grpcs", TargetKind::grpcs},
-};
-
-bool is_http(TargetKind kind) { return kind == TargetKind::http || kind == TargetKind::https; }
-bool is_grpc(TargetKind kind) { return kind == TargetKind::grpc || kind == TargetKind::grpcs; }
-
 std::optional<std::string> parse_positive(std::string_view value, long max, long& out) {
     auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
     if (ec != std::errc{} || ptr != value.data() + value.size() || out < 0 || out > max) {
@@ -31,7 +19,7 @@ std::optional<std::string> parse_positive(std::string_view value, long max, long
     return std::nullopt;
 }
 
-bool valid_hostname(std::string_view host) {
+bool valid_hostname_text(std::string_view host) {
     if (host.empty() || host.size() > 254) return false;
     for (char c : host) {
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) return false;
@@ -78,7 +66,7 @@ std::optional<std::string> parse_authority(std::string_view authority, Target& t
             if (port_text.empty()) return std::string("empty port");
         }
         if (host.empty()) return std::string("missing host");
-        if (!valid_hostname(host)) return fmt::format("invalid host \"{}\"", host);
+        if (!valid_hostname_text(host)) return fmt::format("invalid host \"{}\"", host);
     }
     target.host = std::string(host);
     if (port_text.empty()) {
@@ -94,30 +82,102 @@ std::optional<std::string> parse_authority(std::string_view authority, Target& t
     return std::nullopt;
 }
 
-// header=Name:value, for http(s) request headers and gRPC metadata.
-std::optional<std::string> parse_header(std::string_view value, std::vector<std::pair<std::string, std::string>>& headers) {
-    auto colon = value.find(':');
-    if (colon == std::string_view::npos || colon == 0) return std::string("expected Name:value");
-    std::string_view name = trim(value.substr(0, colon)), header_value = trim(value.substr(colon + 1));
-    for (char c : name) {
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
-            return std::string("invalid character in header name");
+
+// At most max_bytes of text, control characters as '?', "..." when cut: quoted text stays one bounded line.
+std::string one_line(std::string_view text, std::size_t max_bytes) {
+    std::string out(utf8_prefix(text, max_bytes));
+    for (char& c : out) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    if (out.size() < text.size()) out += "...";
+    return out;
+}
+
+// The common options, valid for every kind.
+std::optional<std::string> apply_name(Target& target, std::string_view value) {
+    if (value.empty()) return std::string("empty name");
+    target.name = std::string(value);
+    return std::nullopt;
+}
+
+std::optional<std::string> apply_timeout(Target& target, std::string_view value) {
+    Duration d{};
+    if (auto problem = parse_positive_duration_option(value, d)) return problem;
+    target.timeout = d;
+    return std::nullopt;
+}
+
+const OptionSpec k_common_options[] = {
+    {"name", "NAME", "the URL without options", "name in logs and the diagnosis", false, apply_name},
+    {"timeout", "DUR", "--attempt-timeout", "limit of one attempt", false, apply_timeout},
+};
+
+const OptionSpec* find_option(const TargetKind& kind, std::string_view key) {
+    for (const auto& option : k_common_options) {
+        if (option.name == key) return &option;
+    }
+    for (const auto& option : kind.options) {
+        if (option.name == key) return &option;
+    }
+    return nullptr;
+}
+
+bool is_secret_anywhere(std::string_view key) {
+    for (const TargetKind* kind : target_kinds()) {
+        for (const auto& option : kind->options) {
+            if (option.secret && option.name == key) return true;
         }
     }
-    for (char c : header_value) {
-        if (c == '\r' || c == '\n') return std::string("line break in header value");
+    return false;
+}
+
+std::string join_names(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i) out += i + 1 == names.size() ? " or " : ", ";
+        out += names[i];
     }
-    headers.emplace_back(std::string(name), std::string(header_value));
-    return std::nullopt;
+    return out;
 }
 
 }  // namespace
 
-std::string_view kind_name(TargetKind kind) {
-    for (const auto& info : k_schemes) {
-        if (info.kind == kind) return info.scheme;
+std::optional<std::string> parse_whole_option(std::string_view value, long min, long max, long& out) {
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+    if (ec != std::errc{} || ptr != value.data() + value.size() || out < 0 || out > max) {
+        return fmt::format("expected a whole number from {} to {}", min, max);
     }
-    return "?";
+    if (out < min) return fmt::format("must be at least {}", min);
+    return std::nullopt;
+}
+
+std::optional<std::string> parse_bool_option(std::string_view value, bool& out) {
+    if (!parse_bool(value, out)) return std::string("expected true or false");
+    return std::nullopt;
+}
+
+std::optional<std::string> parse_positive_duration_option(std::string_view value, Duration& out) {
+    auto d = parse_duration(value);
+    if (!d) return d.error();
+    if (d->count() <= 0) return std::string("must be positive");
+    out = *d;
+    return std::nullopt;
+}
+
+std::optional<std::string> parse_nonempty_option(std::string_view value, std::string& out) {
+    if (value.empty()) return std::string("empty value");
+    out = std::string(value);
+    return std::nullopt;
+}
+
+bool is_valid_hostname(std::string_view host) { return valid_hostname_text(host); }
+bool is_ip_address(std::string_view text) { return is_ipv4(text) || is_ipv6(text); }
+
+const TargetKind* find_target_kind(std::string_view scheme) {
+    for (const TargetKind* kind : target_kinds()) {
+        if (kind->name == scheme || (!kind->alias.empty() && kind->alias == scheme)) return kind;
+    }
+    return nullptr;
 }
 
 bool Target::host_is_ip_literal() const { return is_ipv4(host) || is_ipv6(host); }
@@ -127,204 +187,56 @@ std::string Target::authority() const {
     return port ? fmt::format("{}:{}", h, port) : h;
 }
 
-std::string target_option_names(TargetKind kind) {
-    std::string common = "name, timeout";
-    switch (kind) {
-        case TargetKind::tcp: return common;
-        case TargetKind::http:
-            return common + ", status, body, body_regex, method, header, host, redirects, max_body";
-        case TargetKind::https:
-            return common + ", status, body, body_regex, method, header, host, redirects, max_body, ca, sni, insecure";
-        case TargetKind::dns: return common + ", type, min, expect";
-        case TargetKind::file: return common + ", non_empty, max_age";
-        case TargetKind::unix_socket: return common;
-        case TargetKind::grpc: return common + ", service, list, header";
-        case TargetKind::grpcs: return common + ", service, list, header, ca, sni, insecure, cert, key";
+std::string target_option_names(const TargetKind& kind) {
+    std::string names;
+    for (const auto& option : k_common_options) names += (names.empty() ? "" : ", ") + std::string(option.name);
+    for (const auto& option : kind.options) names += ", " + std::string(option.name);
+    return names;
+}
+
+std::string redact_target_url(std::string_view url) {
+    auto start = url.find_first_of("#?");
+    if (start == std::string_view::npos) return std::string(url);
+    std::string out(url.substr(0, start + 1));
+    std::string_view rest = url.substr(start + 1);
+    while (true) {
+        auto end = rest.find_first_of("&#?");
+        std::string_view item = rest.substr(0, end);
+        auto eq = item.find('=');
+        std::string key;
+        if (eq != std::string_view::npos && percent_decode(item.substr(0, eq), key) && is_secret_anywhere(key)) {
+            out += std::string(item.substr(0, eq + 1)) + "<secret>";
+        } else {
+            out += item;
+        }
+        if (end == std::string_view::npos) break;
+        out += rest[end];
+        rest = rest.substr(end + 1);
     }
-    return common;
+    return out;
 }
 
 std::optional<std::string> apply_target_option(Target& target, std::string_view key, std::string_view value) {
-    auto invalid = [&](std::string_view why) { return fmt::format("option {}=\"{}\": {}", key, value, why); };
-    auto not_for_kind = [&]() {
-        return fmt::format("option \"{}\" does not apply to {}:// targets (options: {})", key,
-                           kind_name(target.kind), target_option_names(target.kind));
-    };
-    if (key == "name") {
-        if (value.empty()) return invalid("empty name");
-        target.name = std::string(value);
-        return std::nullopt;
+    const OptionSpec* option = find_option(*target.kind, key);
+    if (!option) {
+        return fmt::format("option \"{}\" does not apply to {}:// targets (options: {})", one_line(key, 64),
+                           target.kind->name, target_option_names(*target.kind));
     }
-    if (key == "timeout") {
-        auto d = parse_duration(value);
-        if (!d) return invalid(d.error());
-        if (d->count() <= 0) return invalid("must be positive");
-        target.timeout = *d;
-        return std::nullopt;
-    }
-    if (is_http(target.kind)) {
-        HttpOptions& http = target.http;
-        if (key == "status") {
-            auto set = StatusSet::parse(value);
-            if (!set) return invalid(set.error());
-            http.statuses = *set;
-            return std::nullopt;
-        }
-        if (key == "body") {
-            if (value.empty()) return invalid("empty body substring");
-            http.body_contains = std::string(value);
-            return std::nullopt;
-        }
-        if (key == "body_regex") {
-            // Compiled exactly as the check will compile it, so a pattern
-            // that passes here cannot fail at check time.
-            try {
-                BodyRegex check(std::string(value), k_body_regex_flags);
-            } catch (const std::exception& e) {
-                return invalid(fmt::format("invalid regular expression: {}", e.what()));
-            }
-            http.body_regex = std::string(value);
-            return std::nullopt;
-        }
-        if (key == "method") {
-            std::string upper;
-            for (char c : value) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-            if (upper.empty() || upper.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
-                return invalid("expected an HTTP method like GET or HEAD");
-            }
-            http.method = upper;
-            return std::nullopt;
-        }
-        if (key == "header") {
-            if (auto problem = parse_header(value, http.headers)) return invalid(*problem);
-            return std::nullopt;
-        }
-        if (key == "host") {
-            if (value.empty() || value.find_first_of(" \r\n/") != std::string_view::npos) return invalid("invalid Host");
-            http.host_header = std::string(value);
-            return std::nullopt;
-        }
-        if (key == "redirects") {
-            long n = 0;
-            if (auto problem = parse_positive(value, 20, n)) return invalid(*problem);
-            http.max_redirects = static_cast<int>(n);
-            return std::nullopt;
-        }
-        if (key == "max_body") {
-            long n = 0;
-            if (auto problem = parse_positive(value, 16 * 1024 * 1024, n)) return invalid(*problem);
-            http.max_body_bytes = static_cast<std::size_t>(n);
-            return std::nullopt;
-        }
-        if (key == "ca" || key == "sni" || key == "insecure") {
-            if (target.kind != TargetKind::https) return not_for_kind();
-            if (key == "ca") {
-                if (value.empty()) return invalid("empty path");
-                http.ca_file = std::string(value);
-            } else if (key == "sni") {
-                if (!valid_hostname(value)) return invalid("invalid server name");
-                http.server_name = std::string(value);
-            } else if (!parse_bool(value, http.insecure_skip_verify)) {
-                return invalid("expected true or false");
-            }
-            return std::nullopt;
-        }
-        return not_for_kind();
-    }
-    if (target.kind == TargetKind::dns) {
-        if (key == "type") {
-            std::string lower = to_lower(value);
-            if (lower == "a") target.dns.type = DnsRecordType::a;
-            else if (lower == "aaaa") target.dns.type = DnsRecordType::aaaa;
-            else if (lower == "srv") target.dns.type = DnsRecordType::srv;
-            else return invalid("expected A, AAAA or SRV");
-            return std::nullopt;
-        }
-        if (key == "min") {
-            long n = 0;
-            if (auto problem = parse_positive(value, 1000, n)) return invalid(*problem);
-            if (n < 1) return invalid("must be at least 1");
-            target.dns.min_answers = static_cast<int>(n);
-            return std::nullopt;
-        }
-        if (key == "expect") {
-            if (!is_ipv4(value) && !is_ipv6(value)) return invalid("expected an IPv4 or IPv6 address");
-            target.dns.expect_address = std::string(value);
-            return std::nullopt;
-        }
-        return not_for_kind();
-    }
-    if (is_grpc(target.kind)) {
-        GrpcOptions& grpc = target.grpc;
-        if (key == "service") {
-            grpc.services.clear();
-            for (std::string_view name : split(value, ',')) {
-                name = trim(name);
-                if (name.find_first_of(" \r\n") != std::string_view::npos) return invalid("invalid service name");
-                grpc.services.emplace_back(name);
-            }
-            return std::nullopt;
-        }
-        if (key == "list") {
-            if (!parse_bool(value, grpc.list)) return invalid("expected true or false");
-            return std::nullopt;
-        }
-        if (key == "header") {
-            if (auto problem = parse_header(value, grpc.headers)) return invalid(*problem);
-            return std::nullopt;
-        }
-        if (key == "ca" || key == "sni" || key == "insecure" || key == "cert" || key == "key") {
-            if (target.kind != TargetKind::grpcs) return not_for_kind();
-            if (key == "sni") {
-                if (!valid_hostname(value)) return invalid("invalid server name");
-                grpc.server_name = std::string(value);
-            } else if (key == "insecure") {
-                if (!parse_bool(value, grpc.insecure_skip_verify)) return invalid("expected true or false");
-            } else if (value.empty()) {
-                return invalid("empty path");
-            } else {
-                (key == "ca" ? grpc.ca_file : key == "cert" ? grpc.cert_file : grpc.key_file) = std::string(value);
-            }
-            return std::nullopt;
-        }
-        return not_for_kind();
-    }
-    if (target.kind == TargetKind::file) {
-        if (key == "non_empty") {
-            if (!parse_bool(value, target.file.non_empty)) return invalid("expected true or false");
-            return std::nullopt;
-        }
-        if (key == "max_age") {
-            auto d = parse_duration(value);
-            if (!d) return invalid(d.error());
-            if (d->count() <= 0) return invalid("must be positive");
-            target.file.max_age = *d;
-            return std::nullopt;
-        }
-        return not_for_kind();
-    }
-    return not_for_kind();
+    auto problem = option->apply(target, value);
+    if (!problem) return std::nullopt;
+    if (option->secret) return fmt::format("option {}=<secret>: {}", key, *problem);
+    return fmt::format("option {}=\"{}\": {}", key, one_line(value, 200), *problem);
 }
 
 std::optional<std::string> check_option_combination(const Target& target) {
-    if (target.grpc.cert_file.empty() != target.grpc.key_file.empty()) {
-        return std::string("cert= and key= go together (a client certificate and its private key)");
-    }
-    if (target.kind == TargetKind::dns && target.dns.type == DnsRecordType::srv && !target.dns.expect_address.empty()) {
-        return std::string("expect= compares addresses, but SRV answers are host names: use type=A or AAAA");
-    }
-    if (target.kind == TargetKind::dns && !target.dns.expect_address.empty()) {
-        bool v6 = target.dns.expect_address.find(':') != std::string::npos;
-        if (v6 != (target.dns.type == DnsRecordType::aaaa)) {
-            return fmt::format("expect={} can never be an {} answer", target.dns.expect_address,
-                               target.dns.type == DnsRecordType::aaaa ? "AAAA" : "A");
-        }
-    }
+    if (target.kind->check_combination) return target.kind->check_combination(target);
     return std::nullopt;
 }
 
 Expected<Target> parse_target(std::string_view url) {
-    auto bad = [&](std::string_view why) { return make_error(fmt::format("invalid target \"{}\": {}", url, why)); };
+    auto bad = [&](std::string_view why) {
+        return make_error(fmt::format("invalid target \"{}\": {}", one_line(redact_target_url(url), 300), why));
+    };
     Target target;
     target.url = std::string(url);
     auto sep = url.find("://");
@@ -332,11 +244,14 @@ Expected<Target> parse_target(std::string_view url) {
         return bad("expected a URL like tcp://host:port, http://host/path, dns://name, file:///path or unix:///path");
     }
     std::string scheme = to_lower(url.substr(0, sep));
-    bool known = false;
-    for (const auto& info : k_schemes) {
-        if (info.scheme == scheme) target.kind = info.kind, known = true;
+    target.kind = find_target_kind(scheme);
+    if (!target.kind) {
+        std::vector<std::string_view> names;
+        for (const TargetKind* kind : target_kinds()) names.push_back(kind->name);
+        return bad(fmt::format("unknown scheme \"{}\" (use {})", one_line(scheme, 40), join_names(names)));
     }
-    if (!known) return bad(fmt::format("unknown scheme \"{}\" (use tcp, http, https, dns, file, unix, grpc or grpcs)", scheme));
+    const TargetKind& kind = *target.kind;
+    if (kind.make_options) target.options = kind.make_options();
 
     std::string_view rest = url.substr(sep + 3);
     // Options: after '#' for every kind; after '?' too, except for http(s).
@@ -345,7 +260,7 @@ Expected<Target> parse_target(std::string_view url) {
         options = rest.substr(hash + 1);
         rest = rest.substr(0, hash);
     }
-    if (!is_http(target.kind)) {
+    if (kind.address != AddressForm::http_url) {
         if (auto q = rest.find('?'); q != std::string_view::npos) {
             if (!options.empty()) return bad("options given both after '?' and after '#'");
             options = rest.substr(q + 1);
@@ -354,39 +269,36 @@ Expected<Target> parse_target(std::string_view url) {
     }
     target.name = std::string(url.substr(0, url.size() - (options.empty() ? 0 : options.size() + 1)));
 
-    switch (target.kind) {
-        case TargetKind::file:
-        case TargetKind::unix_socket: {
+    switch (kind.address) {
+        case AddressForm::path: {
             std::string path;
             if (!percent_decode(rest, path)) return bad("invalid %-escape in path");
-            if (path.empty() || path.front() != '/') {
-                return bad(fmt::format("expected an absolute path: {}:///path/to/{}", scheme,
-                                       target.kind == TargetKind::file ? "file" : "socket"));
-            }
+            if (path.empty() || path.front() != '/') return bad(fmt::format("expected an absolute path: {}", kind.form));
             target.path = path;
             break;
         }
-        case TargetKind::dns: {
-            if (rest.find('/') != std::string_view::npos) return bad("a dns:// target is a name only: dns://name");
+        case AddressForm::dns_name: {
+            if (rest.find('/') != std::string_view::npos) {
+                return bad(fmt::format("a {}:// target is a name only: {}", kind.name, kind.form));
+            }
             if (rest.empty()) return bad("missing name");
-            if (!valid_hostname(rest)) return bad(fmt::format("invalid DNS name \"{}\"", rest));
+            if (!valid_hostname_text(rest)) return bad(fmt::format("invalid DNS name \"{}\"", rest));
             target.host = std::string(rest);
             break;
         }
-        case TargetKind::grpc:
-        case TargetKind::grpcs:
-        case TargetKind::tcp: {
+        case AddressForm::host_port: {
             if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-                if (slash + 1 != rest.size()) return bad(fmt::format("a {}:// target has no path", scheme));
+                if (slash + 1 != rest.size()) {
+                    return bad(fmt::format("a {}:// target has no path (options go after '?' or '#')", kind.name));
+                }
                 rest = rest.substr(0, slash);
             }
-            // grpcs:// defaults to 443; tcp:// and grpc:// (no usual port) need one.
-            bool port_required = target.kind != TargetKind::grpcs;
-            if (auto problem = parse_authority(rest, target, port_required, 443)) return bad(*problem);
+            if (auto problem = parse_authority(rest, target, kind.default_port == 0, kind.default_port)) {
+                return bad(*problem);
+            }
             break;
         }
-        case TargetKind::http:
-        case TargetKind::https: {
+        case AddressForm::http_url: {
             auto slash = rest.find_first_of("/?");
             std::string_view authority = rest.substr(0, slash);
             target.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -394,9 +306,7 @@ Expected<Target> parse_target(std::string_view url) {
             for (char c : target.path) {
                 if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad("space or control character in path (use %20)");
             }
-            if (auto problem = parse_authority(authority, target, false, target.kind == TargetKind::https ? 443 : 80)) {
-                return bad(*problem);
-            }
+            if (auto problem = parse_authority(authority, target, false, kind.default_port)) return bad(*problem);
             break;
         }
     }
@@ -408,13 +318,83 @@ Expected<Target> parse_target(std::string_view url) {
             std::string key, value;
             if (!percent_decode(item.substr(0, eq), key) ||
                 !percent_decode(eq == std::string_view::npos ? "true" : item.substr(eq + 1), value)) {
-                return bad(fmt::format("invalid %-escape in option \"{}\"", item));
+                return bad(fmt::format("invalid %-escape in option \"{}\"", redact_target_url("#" + std::string(item)).substr(1)));
             }
             if (auto problem = apply_target_option(target, key, value)) return bad(*problem);
         }
     }
     if (auto problem = check_option_combination(target)) return bad(*problem);
     return target;
+}
+
+namespace {
+
+std::string kind_scheme_list(const TargetKind& kind) {
+    return kind.alias.empty() ? std::string(kind.name) : fmt::format("{} ({})", kind.name, kind.alias);
+}
+
+}  // namespace
+
+std::string target_kinds_help() {
+    std::string out = "Targets (options after '#'; for non-http kinds '?' works too):\n";
+    for (const TargetKind* kind : target_kinds()) {
+        out += fmt::format("  {:<30}{}\n", kind->form, kind->ready_when);
+    }
+    out += "  IPv6 literals in brackets: tcp://[::1]:5432\n\nTarget options:\n";
+    for (const auto& option : k_common_options) {
+        out += fmt::format("  {:<18} {} (default {})\n", fmt::format("{}={}", option.name, option.value), option.help,
+                           option.default_text);
+    }
+    for (const TargetKind* kind : target_kinds()) {
+        if (kind->options.empty()) continue;
+        std::string line = fmt::format("  {}:", kind_scheme_list(*kind));
+        std::size_t width = line.size();
+        for (const auto& option : kind->options) {
+            std::string item = fmt::format(" {}={}", option.name, option.value);
+            if (width + item.size() > 79) {
+                out += line + "\n";
+                line = std::string(6, ' ');
+                width = line.size();
+            }
+            line += item;
+            width += item.size();
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string target_options_markdown() {
+    struct Row {
+        const OptionSpec* option;
+        std::vector<std::string_view> kinds;
+    };
+    std::vector<Row> rows;
+    for (const auto& option : k_common_options) rows.push_back({&option, {"all"}});
+    for (const TargetKind* kind : target_kinds()) {
+        for (const auto& option : kind->options) {
+            auto same = std::find_if(rows.begin(), rows.end(), [&](const Row& row) {
+                return row.option->name == option.name && row.option->value == option.value &&
+                       row.option->default_text == option.default_text && row.option->help == option.help;
+            });
+            if (same != rows.end()) same->kinds.push_back(kind->name);
+            else rows.push_back({&option, {kind->name}});
+        }
+    }
+    auto cell = [](std::string_view text) {
+        std::string out;
+        for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+        return out;
+    };
+    std::string out = "| option | kinds | default | meaning |\n|---|---|---|---|\n";
+    for (const Row& row : rows) {
+        std::string kinds;
+        for (auto k : row.kinds) kinds += (kinds.empty() ? "" : ", ") + std::string(k);
+        out += fmt::format("| `{}={}` | {} | {} | {}{} |\n", row.option->name, cell(row.option->value), kinds,
+                           row.option->default_text.empty() ? "—" : cell(row.option->default_text), cell(row.option->help),
+                           row.option->secret ? " (secret: never shown)" : "");
+    }
+    return out;
 }
 
 }  // namespace healthgate

@@ -139,7 +139,7 @@ int wait_main(const std::vector<std::string>& args) {
     }
     const WaitConfig& config = *loaded;
     if (config.help) {
-        std::fputs(k_wait_help, stdout);
+        std::fputs(wait_help().c_str(), stdout);
         return k_exit_ok;
     }
     log::setup(config.log_format, config.log_level);

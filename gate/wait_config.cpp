@@ -9,31 +9,15 @@
 
 namespace healthgate::gate {
 
-const char* const k_wait_help = R"(Usage: healthgate wait [FLAGS] TARGET... [-- COMMAND ARGS...]
+namespace {
+
+const char* const k_wait_help_template = R"(Usage: healthgate wait [FLAGS] TARGET... [-- COMMAND ARGS...]
 
 Waits until every TARGET is ready, then exits 0 — or execs COMMAND (replacing
 itself: same PID, arguments passed untouched, no environment expansion).
 All targets are checked in parallel, each with its own backoff and jitter.
 
-Targets (options after '#'; for non-http kinds '?' works too):
-  tcp://host:port               a completed TCP connect (every resolved address is tried)
-  http://host[:port]/path       status in the accepted set (default 200-399) and body match
-  https://host[:port]/path      same, over TLS verified against the system CAs
-  dns://name                    the name resolves (search list and ndots honoured)
-  file:///path                  the file exists
-  unix:///path                  a unix socket accepts connections
-  IPv6 literals in brackets: tcp://[::1]:5432
-
-Target options:
-  name=NAME          display name in logs and the diagnosis
-  timeout=DUR        per-attempt timeout for this target (default --attempt-timeout)
-  http/https: status=200-299,304  body=TEXT  body_regex=RE  method=HEAD
-              header=Name:value (repeatable)  host=HOST (Host header)
-              redirects=N (same-host, default 5)  max_body=BYTES (default 65536)
-  https:      ca=/path/ca.pem  sni=NAME  insecure=true (skip verification)
-  dns:        type=A|AAAA|SRV  min=N (at least N answers)  expect=ADDR
-  file:       non_empty=true  max_age=DUR (modified within)
-
+@TARGETS@
 Flags (environment variable in brackets):
   --timeout DUR            give up after DUR; 0 waits forever   [HEALTHGATE_TIMEOUT]   (default 5m)
   --attempt-timeout DUR    limit of one attempt                 [HEALTHGATE_ATTEMPT_TIMEOUT] (default 3s)
@@ -58,6 +42,15 @@ Exit codes:
   126  COMMAND not executable;  127  COMMAND not found
   128+N  stopped by signal N (143 for SIGTERM, 130 for SIGINT)
 )";
+
+}  // namespace
+
+std::string wait_help() {
+    std::string text = k_wait_help_template;
+    std::string_view marker = "@TARGETS@\n";
+    text.replace(text.find(marker), marker.size(), target_kinds_help() + "\n");
+    return text;
+}
 
 namespace {
 

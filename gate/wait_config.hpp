@@ -32,6 +32,7 @@ struct WaitConfig {
 // environment. Errors are one line naming the bad value (file:line for YAML).
 Expected<WaitConfig> load_wait_config(const std::vector<std::string>& args);
 
-extern const char* const k_wait_help;
+// `wait --help`; the kinds and their options come from the kinds' tables.
+std::string wait_help();
 
 }  // namespace healthgate::gate

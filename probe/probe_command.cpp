@@ -52,9 +52,8 @@ Output stays under 10 KiB (the kubelet keeps the first 10 KiB).
     exec:
       command: ["/healthgate/healthgate", "probe", "http://127.0.0.1:8080/healthz"]
 
-Targets and their '#' options are those of `healthgate wait` (see healthgate
-wait --help): tcp://host:port  http(s)://host[:port]/path  dns://name
-file:///path  unix:///path;  e.g. http://127.0.0.1:8080/healthz#status=200&body=ok
+Targets and their '#' options are those of `healthgate wait` (the kinds and
+their options: healthgate wait --help);  e.g. http://127.0.0.1:8080/healthz#status=200&body=ok
 A target's timeout= option shortens its own attempt; it never extends --timeout.
 
 Flags (environment variable in brackets):

@@ -71,9 +71,9 @@ Config file (YAML):
       checks:
         - {name: queue, target: "tcp://127.0.0.1:9000", probes: [liveness, readiness]}
 
-Targets: the same as `healthgate wait` (tcp, http, https, dns, file, unix,
-with '#' options; see healthgate wait --help). A target's timeout= option is
-the check's timeout unless the check sets timeout:.
+Targets: the same as `healthgate wait`, with '#' options (the kinds and their
+options: healthgate wait --help). A target's timeout= option is the check's
+timeout unless the check sets timeout:.
 
 Flags (environment variable in brackets); later sources win: file < env < flags:
   --config FILE                 YAML config as above                [HEALTHGATE_CONFIG]
@@ -403,7 +403,7 @@ std::optional<std::string> apply_yaml(const std::string& file, const YAML::Node&
 // ---- validation -------------------------------------------------------------
 
 std::string remote_liveness_problem(const CheckConfig& check) {
-    std::string what = check.target.kind == TargetKind::dns
+    std::string what = check.target.kind->locality == Locality::remote
                            ? fmt::format("a DNS lookup of {} through the cluster DNS", check.target.host)
                            : fmt::format("{}, which is not this pod", check.target.authority());
     return fmt::format(
@@ -624,15 +624,10 @@ LocalIdentity LocalIdentity::from_environment() {
 }
 
 bool is_local_target(const Target& target, const LocalIdentity& identity) {
-    switch (target.kind) {
-        case TargetKind::file:
-        case TargetKind::unix_socket: return true;
-        case TargetKind::dns: return false;
-        case TargetKind::tcp:
-        case TargetKind::http:
-        case TargetKind::https:
-        case TargetKind::grpc:
-        case TargetKind::grpcs: break;
+    switch (target.kind->locality) {
+        case Locality::local: return true;
+        case Locality::remote: return false;
+        case Locality::host: break;
     }
     std::string host = to_lower(target.host);
     if (!host.empty() && host.back() == '.') host.pop_back();

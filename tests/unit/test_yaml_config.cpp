@@ -3,6 +3,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "check/http_rules.hpp"
 #include "common/yaml_config.hpp"
 #include "temp_file.hpp"
 
@@ -22,8 +23,8 @@ TEST_CASE("yaml targets: URL strings and maps with options", "[yaml]") {
     CHECK(first->port == 5432);
     auto second = yaml_target(path, (*root)["targets"][1]);
     REQUIRE(second.ok());
-    CHECK(second->http.headers.size() == 2);
-    CHECK_FALSE(second->http.statuses.contains(302));
+    CHECK(second->options_as<check::HttpOptions>().headers.size() == 2);
+    CHECK_FALSE(second->options_as<check::HttpOptions>().statuses.contains(302));
     std::remove(path.c_str());
 }
 

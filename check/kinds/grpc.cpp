@@ -1,7 +1,8 @@
-// grpc:// (HTTP/2 over plain TCP, "h2c" with prior knowledge) and grpcs://
-// (TLS, ALPN h2) checks: grpc.health.v1.Health/Check for each service, all on
-// one connection as concurrent streams, or one Health/List. nghttp2 does the
-// HTTP/2 framing in memory; the bytes move through the Asio stream here.
+// grpc://host:port (HTTP/2 over plain TCP, "h2c" with prior knowledge) and
+// grpcs://host[:443] (TLS, ALPN h2, mTLS): grpc.health.v1.Health/Check for
+// each service, all on one connection as concurrent streams, or one
+// Health/List. nghttp2 does the HTTP/2 framing in memory; the bytes move
+// through the Asio stream here. The messages: check/grpc_health.*.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -17,9 +18,107 @@
 #include "check/connect.hpp"
 #include "check/grpc_health.hpp"
 #include "check/tls_context.hpp"
+#include "common/target.hpp"
+#include "common/text.hpp"
 
 namespace healthgate::check {
 namespace {
+
+struct GrpcOptions {
+    std::vector<std::string> services;                         // empty: the whole server
+    bool list = false;
+    std::vector<std::pair<std::string, std::string>> headers;  // request metadata
+    std::string ca_file;
+    std::string server_name;                                   // SNI, certificate name, :authority
+    bool insecure_skip_verify = false;
+    std::string cert_file;                                     // mTLS, with key_file
+    std::string key_file;
+};
+
+GrpcOptions& grpc_options(Target& target) { return target.options_as<GrpcOptions>(); }
+bool is_tls(const Target& target) { return target.kind->name == "grpcs"; }
+
+std::optional<std::string> apply_service(Target& target, std::string_view value) {
+    auto& services = grpc_options(target).services;
+    services.clear();
+    for (std::string_view name : split(value, ',')) {
+        name = trim(name);
+        if (name.find_first_of(" \r\n") != std::string_view::npos) return std::string("invalid service name");
+        services.emplace_back(name);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> apply_list(Target& target, std::string_view value) {
+    return parse_bool_option(value, grpc_options(target).list);
+}
+
+// Metadata names are HTTP/2 header names: lower case on the wire.
+std::optional<std::string> apply_header(Target& target, std::string_view value) {
+    auto colon = value.find(':');
+    if (colon == std::string_view::npos || colon == 0) return std::string("expected Name:value");
+    std::string name = to_lower(trim(value.substr(0, colon)));
+    std::string_view metadata = trim(value.substr(colon + 1));
+    for (char c : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+            return std::string("invalid character in metadata name");
+        }
+    }
+    if (metadata.find_first_of("\r\n") != std::string_view::npos) return std::string("line break in metadata value");
+    grpc_options(target).headers.emplace_back(std::move(name), std::string(metadata));
+    return std::nullopt;
+}
+
+std::optional<std::string> apply_ca(Target& target, std::string_view value) {
+    return parse_nonempty_option(value, grpc_options(target).ca_file);
+}
+
+std::optional<std::string> apply_sni(Target& target, std::string_view value) {
+    if (!is_valid_hostname(value)) return std::string("invalid server name");
+    grpc_options(target).server_name = std::string(value);
+    return std::nullopt;
+}
+
+std::optional<std::string> apply_insecure(Target& target, std::string_view value) {
+    return parse_bool_option(value, grpc_options(target).insecure_skip_verify);
+}
+
+std::optional<std::string> apply_cert(Target& target, std::string_view value) {
+    return parse_nonempty_option(value, grpc_options(target).cert_file);
+}
+
+std::optional<std::string> apply_key(Target& target, std::string_view value) {
+    return parse_nonempty_option(value, grpc_options(target).key_file);
+}
+
+std::optional<std::string> check_combination(const Target& target) {
+    const GrpcOptions& options = target.options_as<GrpcOptions>();
+    if (options.cert_file.empty() != options.key_file.empty()) {
+        return std::string("cert= and key= go together (a client certificate and its private key)");
+    }
+    return std::nullopt;
+}
+
+#define HEALTHGATE_GRPC_OPTIONS                                                                                   \
+    {"service", "a,b", "the whole server", "the services that must be SERVING (Health/Check each)", false,      \
+     apply_service},                                                                                             \
+        {"list", "true", "false", "ask Health/List (one [+]/[-] line a service); without it on the server, Check", \
+         false, apply_list},                                                                                     \
+        {"header", "Name:value", "", "request metadata, repeatable", true, apply_header}
+
+const OptionSpec k_grpc_options[] = {HEALTHGATE_GRPC_OPTIONS};
+const OptionSpec k_grpcs_options[] = {
+    HEALTHGATE_GRPC_OPTIONS,
+    {"ca", "/path/ca.pem", "system CAs", "trust this CA file instead of the system CAs", false, apply_ca},
+    {"sni", "NAME", "the host", "server name sent (SNI), verified in the certificate, and the :authority", false,
+     apply_sni},
+    {"insecure", "true", "false", "skip certificate verification (explicit only)", false, apply_insecure},
+    {"cert", "/path/client.pem", "", "client certificate (PEM, chain after the leaf) for mTLS, with key=", false,
+     apply_cert},
+    {"key", "/path/client.key", "", "the client certificate's private key (PEM)", false, apply_key},
+};
+
+std::any make_options() { return GrpcOptions{}; }
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -198,12 +297,12 @@ CheckResult transport_failure(const boost::system::error_code& ec, const CallInp
         return fail(Failure::http_protocol,
                     fmt::format("{} answered HTTP/1, not HTTP/2: is it a gRPC port?", in.peer));
     }
-    if (!first_bytes.empty() && first_bytes[0] == '\x15' && in.target.kind == TargetKind::grpc) {
+    if (!first_bytes.empty() && first_bytes[0] == '\x15' && !is_tls(in.target)) {
         return fail(Failure::http_protocol, fmt::format("{} answered with a TLS alert: use grpcs://", in.peer));
     }
     bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
                   ec == asio::error::connection_reset || ec.category() == asio::error::get_ssl_category();
-    if (closed && first_bytes.empty() && in.target.kind == TargetKind::grpcs && in.target.grpc.cert_file.empty()) {
+    if (closed && first_bytes.empty() && is_tls(in.target) && in.target.options_as<GrpcOptions>().cert_file.empty()) {
         // With TLS 1.3 a server checks the client's certificate after the
         // handshake, so a missing one shows only as the connection ending.
         return fail(Failure::tls_handshake,
@@ -212,7 +311,7 @@ CheckResult transport_failure(const boost::system::error_code& ec, const CallInp
     }
     if (ec.category() == asio::error::get_ssl_category()) {
         std::string why = ec.message();
-        std::string hint = why.find("certificate") != std::string::npos && in.target.grpc.cert_file.empty()
+        std::string hint = why.find("certificate") != std::string::npos && in.target.options_as<GrpcOptions>().cert_file.empty()
                                ? " (the server wants a client certificate: cert= and key=)"
                                : "";
         return fail(Failure::tls_handshake, fmt::format("{} ended the TLS session: {}{}", in.peer, why, hint));
@@ -242,12 +341,13 @@ CheckResult transport_failure(const boost::system::error_code& ec, const CallInp
 template <class Stream>
 asio::awaitable<std::optional<CheckResult>> run_calls(Stream& stream, H2Session& h2, std::vector<Rpc>& rpcs,
                                                       const CallInput& in) {
-    std::string scheme = in.target.kind == TargetKind::grpcs ? "https" : "http";
+    std::string scheme = is_tls(in.target) ? "https" : "http";
     std::string timeout = grpc::grpc_timeout(
         std::chrono::duration_cast<std::chrono::milliseconds>(in.deadline - Clock::now()));
     std::string user_agent = "healthgate/" HEALTHGATE_VERSION;
     std::vector<std::string> names;  // lower-case metadata names (HTTP/2 wants them so)
-    for (const auto& [name, value] : in.target.grpc.headers) {
+    const auto& metadata = in.target.options_as<GrpcOptions>().headers;
+    for (const auto& [name, value] : metadata) {
         std::string lower;
         for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         names.push_back(std::move(lower));
@@ -261,7 +361,7 @@ asio::awaitable<std::optional<CheckResult>> run_calls(Stream& stream, H2Session&
         };
         // Metadata may carry a token: never put it in the HPACK table.
         for (std::size_t i = 0; i < names.size(); ++i) {
-            headers.push_back(header(names[i], in.target.grpc.headers[i].second, NGHTTP2_NV_FLAG_NO_INDEX));
+            headers.push_back(header(names[i], metadata[i].second, NGHTTP2_NV_FLAG_NO_INDEX));
         }
         if (!h2.submit(rpc, headers)) co_return fail(Failure::other, "cannot start an HTTP/2 stream");
     }
@@ -293,7 +393,7 @@ std::string part_name(std::string_view service) { return fmt::format("service={}
 // Check for each service, or List; then the verdict.
 template <class Stream>
 asio::awaitable<CheckResult> health_calls(Stream& stream, CallInput in) {
-    const GrpcOptions& options = in.target.grpc;
+    const GrpcOptions& options = in.target.options_as<GrpcOptions>();
     H2Session h2;  // one connection for every call
     std::vector<Rpc> rpcs;
     std::string list_note;
@@ -345,7 +445,7 @@ asio::awaitable<CheckResult> health_calls(Stream& stream, CallInput in) {
 
 asio::awaitable<CheckResult> grpcs_calls(CheckContext& ctx, beast::tcp_stream&& tcp, CallInput in,
                                          Clock::time_point connect_deadline) {
-    const GrpcOptions& options = in.target.grpc;
+    const GrpcOptions& options = in.target.options_as<GrpcOptions>();
     auto context = ctx.tls.get(options.ca_file, options.insecure_skip_verify, options.cert_file, options.key_file);
     if (!context) co_return fail(Failure::other, context.error());
     std::string certificate;  // declared first: the SSL object points to it until it goes
@@ -383,12 +483,10 @@ asio::awaitable<CheckResult> grpcs_calls(CheckContext& ctx, beast::tcp_stream&& 
     co_return co_await health_calls(tls, std::move(in));
 }
 
-}  // namespace
-
 // The connection (lookup, TCP, TLS) gets at most half of the attempt's time,
 // the calls the rest, which the server also learns as grpc-timeout: a server
 // that is slow to accept is told apart from one slow to answer.
-asio::awaitable<CheckResult> check_grpc(CheckContext& ctx, const Target& target, Clock::time_point deadline) {
+asio::awaitable<CheckResult> attempt(CheckContext& ctx, const Target& target, Clock::time_point deadline) {
     auto connect_deadline = Clock::now() + (deadline - Clock::now()) / 2;
     ResolveOutcome resolved = co_await resolve_endpoints(ctx, target.host, target.port, connect_deadline);
     if (resolved.endpoints.empty()) co_return resolved.failure;
@@ -396,12 +494,40 @@ asio::awaitable<CheckResult> check_grpc(CheckContext& ctx, const Target& target,
     ConnectOutcome connected = co_await connect_any(stream, resolved.endpoints, target.authority(), connect_deadline);
     if (!connected.ok) co_return connected.failure;
     stream.socket().set_option(asio::ip::tcp::no_delay(true));
-    bool default_port = target.kind == TargetKind::grpcs && target.port == 443;
-    std::string authority = target.grpc.server_name.empty() ? target.authority() : target.grpc.server_name;
-    if (!target.grpc.server_name.empty() && !default_port) authority += fmt::format(":{}", target.port);
+    const GrpcOptions& options = target.options_as<GrpcOptions>();
+    bool default_port = is_tls(target) && target.port == 443;
+    std::string authority = options.server_name.empty() ? target.authority() : options.server_name;
+    if (!options.server_name.empty() && !default_port) authority += fmt::format(":{}", target.port);
     CallInput in{target, format_endpoint(connected.endpoint), authority, grpc::k_check_path, deadline};
-    if (target.kind == TargetKind::grpcs) co_return co_await grpcs_calls(ctx, std::move(stream), in, connect_deadline);
+    if (is_tls(target)) co_return co_await grpcs_calls(ctx, std::move(stream), in, connect_deadline);
     co_return co_await health_calls(stream, in);
 }
+
+}  // namespace
+
+extern const TargetKind k_grpc_kind{
+    .name = "grpc",
+    .form = "grpc://host:port",
+    .ready_when = "grpc.health.v1.Health/Check answers SERVING for every service= (HTTP/2 without TLS)",
+    .address = AddressForm::host_port,
+    .options = k_grpc_options,
+    .make_options = make_options,
+    .check_combination = check_combination,
+    .locality = Locality::host,
+    .attempt = attempt,
+};
+
+extern const TargetKind k_grpcs_kind{
+    .name = "grpcs",
+    .form = "grpcs://host[:port]",
+    .ready_when = "same, over TLS (ALPN h2) verified against the system CAs; cert= + key= for mTLS",
+    .address = AddressForm::host_port,
+    .default_port = 443,
+    .options = k_grpcs_options,
+    .make_options = make_options,
+    .check_combination = check_combination,
+    .locality = Locality::host,
+    .attempt = attempt,
+};
 
 }  // namespace healthgate::check

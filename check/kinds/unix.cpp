@@ -1,11 +1,9 @@
-// file:// and unix:// checks: the local filesystem and unix sockets.
+// unix:///path: a unix stream socket accepts a connection.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/error.hpp>
-#include <cerrno>
-#include <cstring>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,36 +18,7 @@ using UnixStream = boost::beast::basic_stream<asio::local::stream_protocol>;
 
 CheckResult fail(Failure failure, std::string reason) { return CheckResult{failure, std::move(reason), {}}; }
 
-std::chrono::system_clock::time_point modified_at(const struct stat& st) {
-    return std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(st.st_mtim.tv_sec) +
-                                                                        std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
-}
-
-}  // namespace
-
-CheckResult check_file(const Target& target, std::chrono::system_clock::time_point now) {
-    const std::string& path = target.path;
-    struct stat st{};
-    if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR) return fail(Failure::file_missing, fmt::format("file {} does not exist", path));
-        return fail(Failure::other, fmt::format("stat {}: {}", path, std::strerror(errno)));
-    }
-    if (target.file.non_empty) {
-        if (S_ISDIR(st.st_mode)) return fail(Failure::other, fmt::format("{} is a directory, not a file", path));
-        if (st.st_size == 0) return fail(Failure::file_empty, fmt::format("file {} is empty", path));
-    }
-    if (target.file.max_age) {
-        auto age = std::chrono::duration_cast<Duration>(now - modified_at(st));
-        if (age > *target.file.max_age) {
-            return fail(Failure::file_stale, fmt::format("file {} last modified {} ago (max_age {})", path,
-                                                         format_duration(age), budget_text(*target.file.max_age)));
-        }
-    }
-    return {};
-}
-
-asio::awaitable<CheckResult> check_unix(CheckContext& ctx, const Target& target, Clock::time_point deadline) {
+asio::awaitable<CheckResult> attempt(CheckContext& ctx, const Target& target, Clock::time_point deadline) {
     const std::string& path = target.path;
     if (path.size() >= sizeof(sockaddr_un::sun_path)) {
         co_return fail(Failure::other, fmt::format("unix socket path {} is too long ({} bytes, at most {})", path,
@@ -91,5 +60,16 @@ asio::awaitable<CheckResult> check_unix(CheckContext& ctx, const Target& target,
     }
     co_return fail(Failure::other, fmt::format("{}: {}", where, ec.message()));
 }
+
+}  // namespace
+
+extern const TargetKind k_unix_kind{
+    .name = "unix",
+    .form = "unix:///path/to/socket",
+    .ready_when = "a unix socket accepts connections",
+    .address = AddressForm::path,
+    .locality = Locality::local,
+    .attempt = attempt,
+};
 
 }  // namespace healthgate::check
