@@ -7,6 +7,7 @@ its default health service (tests/peers/grpc_health_server.cpp).
 """
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def main():
     finally:
         srv.stdin.close()
         srv.wait(5)
+        shutil.rmtree(work, True)
     hg, py = results["healthgate"], results["python grpcio"]
     cpu = lambda r: r["user"] + r["system"]  # noqa: E731
     print("| measure | healthgate probe | python grpcio client | ratio |")
