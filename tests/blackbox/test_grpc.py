@@ -153,6 +153,21 @@ class Plaintext(GrpcTestCase):
         r = run(["wait", "--timeout", "10s", srv.url(options="service=db")], timeout=20)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_yaml_and_environment_forms(self):
+        srv = self.server()
+        srv.set("db", "SERVING")
+        directory = tempfile.mkdtemp(prefix="hg-grpc-yaml-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        config = os.path.join(directory, "wait.yaml")
+        with open(config, "w") as f:
+            f.write("timeout: 5s\ntargets:\n  - url: %s\n    service: [db, \"\"]\n    header: [\"X-Team: a\"]\n"
+                    % srv.url())
+        r = run(["wait", "--config", config], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("metadata x-team=a", srv.lines)
+        r = run(["wait", "--timeout", "5s"], env={"HEALTHGATE_TARGETS": srv.url(options="service=db")}, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_bad_option_exits_2_naming_it(self):
         r = probe("grpc://127.0.0.1:1?ca=/x")
         self.assertProbe(r, 2, '"ca" does not apply to grpc://')
