@@ -10,9 +10,12 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
+import urllib.error
+import urllib.request
 
-from peers import BlackholeListener, HttpServer, make_certs, run
+from peers import BlackholeListener, HttpServer, free_port, make_certs, run, spawn
 
 
 def server_binary():
@@ -167,6 +170,47 @@ class Plaintext(GrpcTestCase):
         self.assertIn("metadata x-team=a", srv.lines)
         r = run(["wait", "--timeout", "5s"], env={"HEALTHGATE_TARGETS": srv.url(options="service=db")}, timeout=20)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_serve_readiness_follows_the_service(self):
+        srv = self.server()
+        srv.set("db", "NOT_SERVING")
+        directory = tempfile.mkdtemp(prefix="hg-grpc-serve-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        port = free_port()
+        config = os.path.join(directory, "serve.yaml")
+        with open(config, "w") as f:
+            f.write('listen: "127.0.0.1:%d"\nchecks:\n  - name: db\n    target: %s\n    interval: 300ms\n    timeout: 250ms\n'
+                    % (port, srv.url(options="service=db")))
+        proc = spawn(["serve", "--config", config])
+        self.addCleanup(proc.stop)
+
+        def readyz():
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=2) as answer:
+                    return answer.status, answer.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+            except OSError:
+                return 0, ""
+
+        def until(status, text=""):
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                code, body = readyz()
+                if code == status and text in body:
+                    return body
+                time.sleep(0.1)
+            self.fail("readyz never answered %d: %s" % (status, proc.stderr))
+
+        until(503, 'service "db" is NOT_SERVING')
+        srv.set("db", "SERVING")
+        until(200)
+        # A gRPC server on another host is a dependency: liveness is refused.
+        with open(config, "w") as f:
+            f.write('listen: "127.0.0.1:%d"\nchecks:\n  - name: db\n    target: grpc://10.1.2.3:50051\n'
+                    '    probes: [liveness]\n' % free_port())
+        r = run(["serve", "--config", config], timeout=10)
+        self.assertProbe(r, 2, "not this pod")
 
     def test_bad_option_exits_2_naming_it(self):
         r = probe("grpc://127.0.0.1:1?ca=/x")
