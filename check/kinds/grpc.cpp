@@ -508,7 +508,7 @@ asio::awaitable<CheckResult> attempt(CheckContext& ctx, const Target& target, Cl
 extern const TargetKind k_grpc_kind{
     .name = "grpc",
     .form = "grpc://host:port",
-    .ready_when = "grpc.health.v1.Health/Check answers SERVING for every service= (HTTP/2 without TLS)",
+    .ready_when = "Health/Check answers SERVING for each service= (HTTP/2, no TLS)",
     .address = AddressForm::host_port,
     .options = k_grpc_options,
     .make_options = make_options,
@@ -520,7 +520,7 @@ extern const TargetKind k_grpc_kind{
 extern const TargetKind k_grpcs_kind{
     .name = "grpcs",
     .form = "grpcs://host[:port]",
-    .ready_when = "same, over TLS (ALPN h2) verified against the system CAs; cert= + key= for mTLS",
+    .ready_when = "same, over verified TLS (ALPN h2); cert= + key= for mTLS",
     .address = AddressForm::host_port,
     .default_port = 443,
     .options = k_grpcs_options,

@@ -20,5 +20,7 @@ TEST_CASE("grpc and grpcs targets: port, options, errors", "[kind][grpc]") {
     CHECK(parse_target("grpc://db:1?list=maybe").error().find("list") != std::string::npos);
     CHECK(parse_target("grpc://db:1?header=novalue").error().find("header") != std::string::npos);
     // metadata values are secret: an error never shows them
-    CHECK(parse_target("grpc://db:1?header=X%0A:s3cret").error().find("s3cret") == std::string::npos);
+    auto bad = parse_target("grpc://db:1?header=X:s3%0Acret");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().find("s3") == std::string::npos);
 }
