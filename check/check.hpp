@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/duration.hpp"
 #include "common/expected.hpp"
@@ -41,6 +42,10 @@ enum class Failure {
     server_not_ready,        // the server answered that it is not ready (starting up, loading,
                              // too many connections, wrong role): the reason says what it said
     protocol_error,          // the answer is not that protocol (a wrong port?) or is malformed
+    grpc_not_serving,        // Health/Check answered NOT_SERVING (or UNKNOWN)
+    grpc_service_unknown,    // the server knows no such service (NOT_FOUND / SERVICE_UNKNOWN)
+    grpc_unimplemented,      // the server has no grpc.health.v1.Health service
+    grpc_status,             // another gRPC status code, with its message
     other,                   // anything else, reason says what
 };
 
@@ -51,6 +56,14 @@ struct CheckResult {
     Failure failure = Failure::none;
     std::string reason;      // empty when ok; one line, names what failed and why
     Duration latency{0};
+    // What a target that checks several things found for each (grpc list=true:
+    // one per service), for one [+]/[-] line each in the probe's output.
+    struct Part {
+        std::string name;    // "service=orders"
+        bool ok = false;
+        std::string reason;  // when not ok
+    };
+    std::vector<Part> parts = {};  // "= {}": no warning where a result is built from its first fields
     bool ok() const { return failure == Failure::none; }
 };
 

@@ -32,6 +32,10 @@ std::string_view failure_name(Failure failure) {
         case Failure::socket_missing: return "socket missing";
         case Failure::server_not_ready: return "server not ready";
         case Failure::protocol_error: return "protocol error";
+        case Failure::grpc_not_serving: return "grpc: not serving";
+        case Failure::grpc_service_unknown: return "grpc: service unknown";
+        case Failure::grpc_unimplemented: return "grpc: no health service";
+        case Failure::grpc_status: return "grpc: status";
         case Failure::other: return "other";
     }
     return "other";

@@ -117,9 +117,13 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
 
 void attach_certificate_note(ssl_st* ssl, std::string* note) { SSL_set_ex_data(ssl, note_index(), note); }
 
-Expected<ssl::context*> TlsContexts::get(const std::string& ca_file, bool insecure) {
+Expected<ssl::context*> TlsContexts::get(const std::string& ca_file, bool insecure, const std::string& cert_file,
+                                         const std::string& key_file) {
     for (auto& entry : entries_) {
-        if (entry.insecure == insecure && entry.ca_file == ca_file) return entry.context.get();
+        if (entry.insecure == insecure && entry.ca_file == ca_file && entry.cert_file == cert_file &&
+            entry.key_file == key_file) {
+            return entry.context.get();
+        }
     }
     // No openssl.cnf: a probe should behave the same on every image, and the
     // system's config is rarely present in a pod anyway.
@@ -142,7 +146,24 @@ Expected<ssl::context*> TlsContexts::get(const std::string& ca_file, bool insecu
             load_system_trust(ctx);
         }
     }
-    entries_.push_back(Entry{ca_file, insecure, std::move(context)});
+    if (!cert_file.empty()) {
+        auto cannot = [&](const std::string& option, const std::string& path, std::string_view what) {
+            std::string why = file_exists(path.c_str()) ? openssl_error() : "no such file";
+            ERR_clear_error();
+            return make_error(fmt::format("{}={}: cannot load {}: {}", option, path, what, why));
+        };
+        if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+            return cannot("cert", cert_file, "the client certificate");
+        }
+        if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+            return cannot("key", key_file, "the private key");
+        }
+        if (SSL_CTX_check_private_key(ctx) != 1) {
+            ERR_clear_error();
+            return make_error(fmt::format("key={} does not belong to the certificate in cert={}", key_file, cert_file));
+        }
+    }
+    entries_.push_back(Entry{ca_file, insecure, cert_file, key_file, std::move(context)});
     return entries_.back().context.get();
 }
 

@@ -19,14 +19,17 @@ public:
     // insecure: no verification. Else trust `ca_file` when given, or the
     // system's CAs: $SSL_CERT_FILE, $SSL_CERT_DIR, /etc/ssl/certs/ca-certificates.crt,
     // else OpenSSL's default paths. A ca file that cannot be loaded is an error
-    // (not cached: a secret may be mounted later).
-    Expected<boost::asio::ssl::context*> get(const std::string& ca_file, bool insecure);
+    // (not cached: a secret may be mounted later). `cert_file` + `key_file`:
+    // a client certificate (PEM, the chain after the leaf) and its key, for mTLS.
+    Expected<boost::asio::ssl::context*> get(const std::string& ca_file, bool insecure,
+                                             const std::string& cert_file = {}, const std::string& key_file = {});
     std::size_t size() const { return entries_.size(); }
 
 private:
     struct Entry {
         std::string ca_file;
         bool insecure;
+        std::string cert_file, key_file;
         std::unique_ptr<boost::asio::ssl::context> context;
     };
     std::vector<Entry> entries_;

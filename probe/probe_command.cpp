@@ -160,6 +160,11 @@ int probe_main(const std::vector<std::string>& args) {
         else if (!line.pass) line.reason = check::describe_failure(*results[i]);
         healthy = healthy && line.pass;
         lines.push_back(std::move(line));
+        if (results[i]) {
+            for (const check::CheckResult::Part& part : results[i]->parts) {
+                lines.push_back(ProbeLine{targets[i].name + " " + part.name, part.ok, part.reason});
+            }
+        }
     }
     // One write(2), no stdio buffer: the output is small and complete here.
     std::string output = format_probe_output(lines);

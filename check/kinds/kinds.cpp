@@ -14,7 +14,9 @@
     X(redis)                \
     X(rediss)               \
     X(amqp)                 \
-    X(memcached)
+    X(memcached)            \
+    X(grpc)                 \
+    X(grpcs)
 
 namespace healthgate {
 namespace check {
