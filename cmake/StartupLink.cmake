@@ -27,11 +27,17 @@ function(healthgate_startup_link target map)
 
   # lld lays out the functions the probe runs together; without lld the binary
   # is the same, only less compact. The list names x86_64 symbols (glibc's
-  # string functions differ per architecture), so other targets skip it.
+  # string functions differ per architecture), so other targets skip it but
+  # still link with lld: GNU ld warns about each glibc NSS function (dlopen,
+  # getaddrinfo, getservbyname...) that the static libcrypto and c-ares
+  # reference, and healthgate resolves names through c-ares on its own.
   set(hot_symbols "")
+  if(LLD_PROGRAM)
+    target_link_options(${target} PRIVATE -fuse-ld=lld)
+  endif()
   if(LLD_PROGRAM AND CMAKE_SYSTEM_PROCESSOR STREQUAL "x86_64")
     set(hot_symbols ${PROJECT_SOURCE_DIR}/probe/hot-symbols.txt)
-    target_link_options(${target} PRIVATE -fuse-ld=lld -Wl,--symbol-ordering-file=${hot_symbols}
+    target_link_options(${target} PRIVATE -Wl,--symbol-ordering-file=${hot_symbols}
                         -Wl,--no-warn-symbol-ordering)
     set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${hot_symbols})
   endif()
