@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/startup.hpp"
+#include "common/elf_section.hpp"
 #include "common/error_line.hpp"
 #include "common/exit_codes.hpp"
 #include "gate/wait_command.hpp"
@@ -34,11 +35,24 @@ Targets: tcp://host:port  http(s)://host[:port]/path  dns://name ... (all kinds:
 Options after '#': http://api:8080/healthz#status=200-299&body=ok&timeout=2s
 
 Global: healthgate --help | --version;  healthgate COMMAND --help
+  healthgate version --sbom        what is linked in: CycloneDX JSON (Debian packages, exact versions)
 
 Exit codes: 0 ready/healthy; 1 not ready by the deadline / unhealthy; 2 usage or
 config error; 126/127 command not executable/not found; 128+N stopped by signal N
 (run: the app's own exit code, or 128+N when it died of signal N).
 )";
+
+// The SBOM the build embedded in this binary (cmake/Sbom.cmake).
+int print_sbom() {
+    auto sbom = healthgate::read_elf_section("/proc/self/exe", ".healthgate.sbom");
+    if (!sbom) {
+        std::fprintf(stderr, "healthgate: no SBOM in this binary (only the static build embeds one): %s\n",
+                     sbom.error().c_str());
+        return healthgate::k_exit_usage;
+    }
+    std::fwrite(sbom->data(), 1, sbom->size(), stdout);
+    return healthgate::k_exit_ok;
+}
 
 }  // namespace
 
@@ -50,6 +64,11 @@ int main(int argc, char** argv) {
         return args.empty() ? healthgate::k_exit_usage : healthgate::k_exit_ok;
     }
     if (args[0] == "--version" || args[0] == "version") {
+        if (args.size() == 2 && args[0] == "version" && args[1] == "--sbom") return print_sbom();
+        if (args.size() > 1) {
+            std::fputs("healthgate: usage: healthgate version [--sbom]\n", stderr);
+            return healthgate::k_exit_usage;
+        }
         std::printf("healthgate %s\n", HEALTHGATE_VERSION);
         return healthgate::k_exit_ok;
     }

@@ -40,7 +40,8 @@ Expected<Duration> parse_duration(std::string_view text) {
 
 std::string format_duration(Duration d) {
     auto ms = d.count();
-    if (ms < 0) return "-" + format_duration(Duration{-ms});
+    // fmt, not "-" + string: GCC 12 -Wrestrict misreads the inlined operator+ (PR105329).
+    if (ms < 0) return fmt::format("-{}", format_duration(Duration{-ms}));
     if (ms < 1000) return fmt::format("{}ms", ms);
     if (ms < 60'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
     if (ms < 3'600'000) return fmt::format("{}m{:02}s", ms / 60'000, (ms / 1000) % 60);

@@ -70,7 +70,7 @@ std::string compose(Format format, Level level, std::string_view timestamp, std:
                     std::initializer_list<Field> fields) {
     std::string line;
     if (format == Format::json) {
-        line = "{";
+        line.push_back('{');  // not line = "{": GCC 12 -Wrestrict false positive (PR105329)
         if (!timestamp.empty()) line += fmt::format("\"time\":\"{}\",", timestamp);
         line += fmt::format("\"level\":\"{}\",\"msg\":\"{}\"", level_name(level), json_escape(utf8_sanitize(message)));
         for (auto [key, value] : fields) {

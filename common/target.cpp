@@ -302,7 +302,7 @@ Expected<Target> parse_target(std::string_view url) {
             auto slash = rest.find_first_of("/?");
             std::string_view authority = rest.substr(0, slash);
             target.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-            if (target.path.front() == '?') target.path.insert(0, "/");
+            if (target.path.front() == '?') target.path.insert(target.path.begin(), '/');
             for (char c : target.path) {
                 if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return bad("space or control character in path (use %20)");
             }

@@ -70,7 +70,7 @@ class PodmanEndToEnd(unittest.TestCase):
         ]) + "\n", files=[("/bin/busybox", "busybox"), (hog, "hog")])
 
     # --- the image itself ---------------------------------------------------------
-    def test_image_holds_only_the_binary_and_the_ca_bundle_as_non_root(self):
+    def test_image_holds_only_the_binary_the_ca_bundle_and_the_sbom_as_non_root(self):
         env = self.env
         config = env.podman("image", "inspect", self.healthgate, "--format",
                             "{{json .Config.User}} {{json .Config.Entrypoint}}").stdout.split()
@@ -84,7 +84,13 @@ class PodmanEndToEnd(unittest.TestCase):
                 if member.name.endswith(".tar"):
                     with tarfile.open(fileobj=outer.extractfile(member)) as layer:
                         files.update({m.name.lstrip("./"): m for m in layer.getmembers() if m.isfile()})
-        self.assertEqual(sorted(files), ["etc/ssl/certs/ca-certificates.crt", "healthgate"])
+        sbom = "usr/share/doc/healthgate/healthgate.cdx.json"
+        self.assertEqual(sorted(files), ["etc/ssl/certs/ca-certificates.crt", "healthgate", sbom])
+        self.assertEqual(files[sbom].size, os.path.getsize(os.environ["HEALTHGATE_BIN"] + ".cdx.json"))
+        labels = json.loads(env.podman("image", "inspect", self.healthgate, "--format",
+                                       "{{json .Config.Labels}}").stdout)
+        self.assertEqual(labels["org.opencontainers.image.sbom"], "/" + sbom)
+        self.assertEqual(labels["org.opencontainers.image.sbom.format"], "CycloneDX 1.5 JSON")
         self.assertEqual(files["healthgate"].size, os.path.getsize(os.environ["HEALTHGATE_BIN"]))
         self.assertTrue(files["healthgate"].mode & 0o111, "the binary is executable")
         result = env.podman("run", "--rm", self.healthgate, "--version")
@@ -252,7 +258,8 @@ class ImageCaBundle(unittest.TestCase):
         url = server.url("/healthz", host="localhost")
         with_test_ca = env.build(
             "healthgate-test-ca", None, dockerfile=DOCKERFILE, target="prebuilt",
-            files=[(os.environ["HEALTHGATE_BIN"], "healthgate"), (certs.ca, "ca-certificates.crt")])
+            files=[(os.environ["HEALTHGATE_BIN"], "healthgate"), (certs.ca, "ca-certificates.crt"),
+                   (os.environ["HEALTHGATE_BIN"] + ".cdx.json", "healthgate.cdx.json")])
         trusted = env.podman("run", "--rm", "--network", "host", with_test_ca, "probe", "--timeout", "5s", url,
                              check=False)
         self.assertEqual(trusted.returncode, 0, trusted.stdout + trusted.stderr)

@@ -220,7 +220,8 @@ class PodmanEnv:
         if "healthgate" not in self._shared:
             self._shared["healthgate"] = self.build(
                 "healthgate", None, dockerfile=DOCKERFILE, target="prebuilt",
-                files=[(os.environ["HEALTHGATE_BIN"], "healthgate"), (CA_BUNDLE, "ca-certificates.crt")])
+                files=[(os.environ["HEALTHGATE_BIN"], "healthgate"), (CA_BUNDLE, "ca-certificates.crt"),
+                       (os.environ["HEALTHGATE_BIN"] + ".cdx.json", "healthgate.cdx.json")])
         return self._shared["healthgate"]
 
     def busybox_image(self, what="busybox", extra_files=(), lines=()):
