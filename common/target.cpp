@@ -318,7 +318,7 @@ Expected<Target> parse_target(std::string_view url) {
             std::string key, value;
             if (!percent_decode(item.substr(0, eq), key) ||
                 !percent_decode(eq == std::string_view::npos ? "true" : item.substr(eq + 1), value)) {
-                return bad(fmt::format("invalid %-escape in option \"{}\"", redact_target_url("#" + std::string(item)).substr(1)));
+                return bad(fmt::format("invalid %-escape in option \"{}\"", redact_target_url(fmt::format("#{}", item)).substr(1)));
             }
             if (auto problem = apply_target_option(target, key, value)) return bad(*problem);
         }

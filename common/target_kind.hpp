@@ -23,10 +23,10 @@ struct CheckResult;
 
 // One option of a kind: `name=value` after '#' in a URL, or a YAML key.
 struct OptionSpec {
-    std::string_view name;
-    std::string_view value;         // how a value is written: "N", "DUR", "true|false", "Name:value"
-    std::string_view default_text;  // shown in help and the README; "" when there is none
-    std::string_view help;          // one line
+    std::string_view name{};
+    std::string_view value{};         // how a value is written: "N", "DUR", "true|false", "Name:value"
+    std::string_view default_text{};  // shown in help and the README; "" when there is none
+    std::string_view help{};          // one line
     bool secret = false;            // never echoed (passwords, header values): errors say <secret>
     // Stores `value` in the target's kind options; returns why it is invalid
     // (without quoting the value: the caller names the option, redacted if secret).
@@ -54,13 +54,13 @@ using KindAttempt = boost::asio::awaitable<check::CheckResult> (*)(check::CheckC
                                                                    std::chrono::steady_clock::time_point deadline);
 
 struct TargetKind {
-    std::string_view name;          // the scheme, as in messages: "postgres"
-    std::string_view alias;         // a second scheme, or "": "postgresql"
-    std::string_view form;          // "postgres://host[:port]"
-    std::string_view ready_when;    // one line: what counts as ready
+    std::string_view name{};          // the scheme, as in messages: "postgres"
+    std::string_view alias{};         // a second scheme, or "": "postgresql"
+    std::string_view form{};          // "postgres://host[:port]"
+    std::string_view ready_when{};    // one line: what counts as ready
     AddressForm address = AddressForm::host_port;
     std::uint16_t default_port = 0;  // 0: the URL must give the port
-    std::span<const OptionSpec> options;
+    std::span<const OptionSpec> options{};
     std::any (*make_options)() = nullptr;  // the kind's option struct with its defaults, or none
     // Options each valid alone that contradict each other; checked once all are applied.
     std::optional<std::string> (*check_combination)(const Target& target) = nullptr;
