@@ -110,9 +110,10 @@ std::string request_text(const Target& target, std::string_view host_header, std
         {"Host", host_header}, {"User-Agent", "healthgate/" HEALTHGATE_VERSION}, {"Accept", "*/*"},
         {"Connection", "close"}};
     if (method == "POST" || method == "PUT" || method == "PATCH") fields.emplace_back("Content-Length", "0");
-    for (const auto& [name, value] : target.options_as<HttpOptions>().headers) {
-        std::erase_if(fields, [&](const auto& field) { return equal_icase(field.first, name); });
-        fields.emplace_back(name, value);
+    for (const auto& header : target.options_as<HttpOptions>().headers) {
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+        std::erase_if(fields, [&](const auto& field) { return equal_icase(field.first, header.first); });
+        fields.emplace_back(header.first, header.second);
     }
     std::string text;
     text.reserve(128 + path.size());

@@ -163,7 +163,9 @@ void collect_yaml(const YAML::Node& node, std::string_view key, std::vector<std:
 std::vector<std::string> config_secrets(std::string_view text) {
     std::vector<std::string> secrets = secrets_in(text);
     try {
-        for (const YAML::Node& document : YAML::LoadAll(std::string(text))) collect_yaml(document, "", secrets);
+        // Load, not LoadAll: yaml-cpp 0.7's LoadAll never returns on some
+        // malformed input (found by fuzz_serve_config); a config is one document.
+        collect_yaml(YAML::Load(std::string(text)), "", secrets);
     } catch (const std::exception&) {
         // Not YAML (or broken): the text scan above is all there is.
     }

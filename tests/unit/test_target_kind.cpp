@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -47,7 +48,7 @@ TEST_CASE("wait --help lists every kind and option from the tables", "[target_ki
     for (const TargetKind* kind : target_kinds()) {
         CHECK_THAT(help, Catch::Contains(std::string(kind->form)));
         for (const OptionSpec& option : kind->options) {
-            CHECK_THAT(help, Catch::Contains(" " + std::string(option.name) + "="));
+            CHECK_THAT(help, Catch::Contains(fmt::format(" {}=", option.name)));
         }
     }
     std::istringstream lines(help);
