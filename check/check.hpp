@@ -51,6 +51,7 @@ struct CheckResult {
     Failure failure = Failure::none;
     std::string reason;      // empty when ok; one line, names what failed and why
     Duration latency{0};
+    std::string detail;      // ok: what the server said of itself, or empty ("RabbitMQ 3.10.8")
     bool ok() const { return failure == Failure::none; }
 };
 

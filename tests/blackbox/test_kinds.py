@@ -277,6 +277,9 @@ class Mysql(KindTest):
 
     def test_greeting_and_login(self):
         self.assertReady("mysql://127.0.0.1:%d" % self.port)
+        r = run(["wait", "--timeout", "10s", "mysql://127.0.0.1:%d" % self.port], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("MariaDB", r.stderr)  # target ready ... server="handles logins (1045 Access denied ...)"
 
     def test_too_many_connections(self):
         held = []
@@ -329,6 +332,9 @@ class Amqp(KindTest):
 
     def test_connection_start(self):
         self.assertReady("amqp://127.0.0.1:%d" % self.port)
+        r = run(["wait", "--timeout", "10s", "amqp://127.0.0.1:%d" % self.port], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("RabbitMQ", r.stderr)  # target ready ... server="RabbitMQ 3.x"
 
 
 class Forms(unittest.TestCase):
