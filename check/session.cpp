@@ -120,7 +120,7 @@ asio::awaitable<std::optional<CheckResult>> Session::read_some(std::string& buff
 
 CheckResult Session::result_of(const ProtocolAnswer& answer) const {
     switch (answer.verdict) {
-        case ProtocolAnswer::Verdict::ready:
+        case ProtocolAnswer::Verdict::ready: return CheckResult{Failure::none, "", {}, answer.text};
         case ProtocolAnswer::Verdict::incomplete: return CheckResult{};
         case ProtocolAnswer::Verdict::not_ready:
             return fail(answer.failure, fmt::format("{} {}: {}", protocol_, peer(), answer.text));

@@ -62,7 +62,7 @@ struct WaitRun {
         return limit;
     }
 
-    void report(const TargetStatus& status, Change change) {
+    void report(const TargetStatus& status, Change change, std::string_view detail) {
         std::string elapsed = format_duration(std::chrono::duration_cast<Duration>(Clock::now() - start));
         std::string attempts = std::to_string(status.attempts);
         switch (change) {
@@ -78,8 +78,13 @@ struct WaitRun {
                            {"elapsed", elapsed}});
                 break;
             case Change::ready:
-                log::info("target ready", {{"target", status.target.name}, {"elapsed", elapsed},
-                                           {"attempts", attempts}});
+                if (detail.empty()) {
+                    log::info("target ready", {{"target", status.target.name}, {"elapsed", elapsed},
+                                               {"attempts", attempts}});
+                } else {  // what the server said of itself: "RabbitMQ 3.10.8", "accepts connections (...)"
+                    log::info("target ready", {{"target", status.target.name}, {"elapsed", elapsed},
+                                               {"attempts", attempts}, {"server", detail}});
+                }
                 break;
         }
     }
@@ -91,7 +96,7 @@ struct WaitRun {
             check::CheckResult result = co_await checker.run(status.target, attempt_timeout(status));
             if (outcome != Outcome::running) co_return;
             Change change = record_attempt(status, result, Clock::now());
-            report(status, change);
+            report(status, change, result.detail);
             if (change == Change::ready) {
                 if (++ready_count == targets.size()) finish(Outcome::ready);
                 co_return;

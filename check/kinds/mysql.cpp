@@ -134,7 +134,9 @@ boost::asio::awaitable<CheckResult> attempt(CheckContext& ctx, const Target& tar
     if (auto failure = co_await session.write(mysql_login_request(target.options_as<MysqlOptions>().user))) {
         co_return *failure;
     }
-    co_return co_await session.read_answer(buffer, "the login answer", parse_mysql_login_reply);
+    CheckResult result = co_await session.read_answer(buffer, "the login answer", parse_mysql_login_reply);
+    if (result.ok()) result.detail = greeting.text + ", " + result.detail;  // "server 10.11.4-MariaDB, handles logins"
+    co_return result;
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from peers import free_port, run, wait_port
+from peers import free_port, make_certs, run, wait_port
 
 
 def temp_dir(owner=None):
@@ -113,12 +113,21 @@ class Postgres(KindTest):
         if init.returncode != 0:
             raise unittest.SkipTest("initdb failed: " + init.stderr.strip()[-300:])
         subprocess.run(as_user(user, ["cp", "-a", primary, standby]), check=True)
+        tls = os.path.join(base, "tls")
+        subprocess.run(as_user(user, ["cp", "-a", primary, tls]), check=True)
+        cls.certs = make_certs(os.path.join(base, "certs"))
+        for path in (cls.certs.server_cert, cls.certs.server_key):
+            shutil.chown(path, user, user) if os.geteuid() == 0 else None
+            os.chmod(path, 0o600)
+        os.chmod(os.path.join(base, "certs"), 0o755)
         open(os.path.join(standby, "standby.signal"), "w").close()
         shutil.chown(os.path.join(standby, "standby.signal"), user, user)
-        cls.port, cls.standby_port = free_port(), free_port()
+        cls.port, cls.standby_port, cls.tls_port = free_port(), free_port(), free_port()
         for datadir, port, extra in ((primary, cls.port, ["-c", "max_connections=2",
                                                           "-c", "superuser_reserved_connections=0"]),
-                                     (standby, cls.standby_port, ["-c", "hot_standby=off"])):
+                                     (standby, cls.standby_port, ["-c", "hot_standby=off"]),
+                                     (tls, cls.tls_port, ["-c", "ssl=on", "-c", "ssl_cert_file=" + cls.certs.server_cert,
+                                                          "-c", "ssl_key_file=" + cls.certs.server_key])):
             server = Server(as_user(user, [pg_bin("postgres"), "-D", datadir, "-p", str(port), "-k", base,
                                            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"] + extra),
                             log=os.path.join(base, "log-%d" % port))
@@ -155,6 +164,12 @@ class Postgres(KindTest):
         self.assertNotReady("postgres://127.0.0.1:%d?sslmode=require" % self.port, "does not do TLS")
         self.assertReady("postgres://127.0.0.1:%d?sslmode=prefer" % self.port)
 
+    def test_tls(self):
+        url = "postgres://127.0.0.1:%d" % self.tls_port
+        self.assertReady(url + "?sslmode=require")
+        self.assertReady(url + "?sslmode=verify-full&ca=" + self.certs.ca)
+        self.assertNotReady(url + "?sslmode=verify-full", "tls verify")  # not signed by a system CA
+
     def test_wait_and_bad_option(self):
         r = run(["wait", "--timeout", "5s", "postgres://127.0.0.1:%d" % self.port], timeout=20)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -183,6 +198,20 @@ class Redis(KindTest):
         self.assertReady("redis://127.0.0.1:%d" % self.port)
         self.assertReady("redis://127.0.0.1:%d?role=master" % self.port)
         self.assertNotReady("redis://127.0.0.1:%d?role=replica" % self.port, "role is master, want replica")
+
+    def test_rediss(self):
+        d = temp_dir()
+        self.addCleanup(shutil.rmtree, d, True)
+        certs = make_certs(os.path.join(d, "certs"))
+        port = free_port()
+        server = Server(["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--save", "",
+                         "--dir", d, "--tls-cert-file", certs.server_cert, "--tls-key-file", certs.server_key,
+                         "--tls-ca-cert-file", certs.ca, "--tls-auth-clients", "no"])
+        self.addCleanup(server.stop)
+        wait_ready(port, server, 10, "redis-server with TLS")
+        self.assertReady("rediss://127.0.0.1:%d?ca=%s" % (port, certs.ca))
+        self.assertNotReady("rediss://127.0.0.1:%d" % port, "tls verify")
+        self.assertReady("rediss://127.0.0.1:%d?insecure=true&role=master" % port)
 
     def test_loading_is_not_ready(self):
         d = temp_dir()
@@ -277,6 +306,9 @@ class Mysql(KindTest):
 
     def test_greeting_and_login(self):
         self.assertReady("mysql://127.0.0.1:%d" % self.port)
+        r = run(["wait", "--timeout", "10s", "mysql://127.0.0.1:%d" % self.port], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("MariaDB", r.stderr)  # target ready ... server="handles logins (1045 Access denied ...)"
 
     def test_too_many_connections(self):
         held = []
@@ -329,6 +361,9 @@ class Amqp(KindTest):
 
     def test_connection_start(self):
         self.assertReady("amqp://127.0.0.1:%d" % self.port)
+        r = run(["wait", "--timeout", "10s", "amqp://127.0.0.1:%d" % self.port], timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("RabbitMQ", r.stderr)  # target ready ... server="RabbitMQ 3.x"
 
 
 class Forms(unittest.TestCase):
