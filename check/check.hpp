@@ -54,9 +54,9 @@ std::string_view failure_name(Failure failure);
 
 struct CheckResult {
     Failure failure = Failure::none;
-    std::string reason;      // empty when ok; one line, names what failed and why
+    std::string reason{};    // empty when ok; one line, names what failed and why
     Duration latency{0};
-    std::string detail;      // ok: what the server said of itself, or empty ("RabbitMQ 3.10.8")
+    std::string detail{};    // ok: what the server said of itself, or empty ("RabbitMQ 3.10.8")
     // What a target that checks several things found for each (grpc list=true:
     // one per service), for one [+]/[-] line each in the probe's output.
     struct Part {
