@@ -33,6 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(excerpt.find('\n') == std::string::npos);
     auto target = parse_target("http://127.0.0.1:1/#body=ok");
     FUZZ_CHECK(target.ok());
-    (void)body_mismatch(response.body(), !parser.is_done(), target->http, nullptr);
+    (void)body_mismatch(response.body(), !parser.is_done(), target->options_as<HttpOptions>(), nullptr);
     return 0;
 }
