@@ -1,5 +1,7 @@
 #include "check/grpc_health.hpp"
 
+#include "check/http_rules.hpp"  // body_excerpt: server text as one short line
+
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -214,7 +216,8 @@ CheckResult fail(Failure failure, std::string reason) { return CheckResult{failu
 
 std::string with_message(const RpcAnswer& answer) {
     std::string code = status_code_name(answer.grpc_status);
-    return answer.grpc_message.empty() ? code : code + ": " + answer.grpc_message;
+    // grpc-message is the server's text (percent-decoded): one short line in a reason.
+    return answer.grpc_message.empty() ? code : code + ": " + body_excerpt(answer.grpc_message, 256);
 }
 
 // The failure of a call that did not end with grpc-status OK, or none.
@@ -242,7 +245,8 @@ std::optional<CheckResult> call_failure(const RpcAnswer& answer, std::string_vie
 }  // namespace
 
 std::string service_label(std::string_view service) {
-    return service.empty() ? std::string("the server") : fmt::format("service \"{}\"", service);
+    // A listed name comes from the server: one short line, like any text it sends.
+    return service.empty() ? std::string("the server") : fmt::format("service \"{}\"", body_excerpt(service, 128));
 }
 
 CheckResult judge_check(const RpcAnswer& answer, std::string_view service, std::string_view peer) {

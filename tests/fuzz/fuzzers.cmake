@@ -1,9 +1,9 @@
 # The fuzz harnesses (tests/fuzz/fuzz_NAME.cpp), read by tests/fuzz/ to build
 # them and by tests/ to run each briefly in ctest (label "fuzz").
 #
-# The protocol answer parsers of the check kinds (postgres, mysql, redis, amqp,
-# memcached, gRPC) get their harness here too: fuzz_<kind>_answer.cpp, its name
-# in this list, and a seed corpus in corpus/<kind>_answer/.
+# A new kind's protocol answer parser gets its harness here too:
+# fuzz_<kind>_answer.cpp, its name in this list, and a seed corpus in
+# corpus/<kind>_answer/.
 set(healthgate_fuzzers
   target          # target URLs and '#' options, and their error line
   wait_config     # wait's YAML config
@@ -16,4 +16,10 @@ set(healthgate_fuzzers
   http_response   # HTTP response heads and bodies (the http check)
   cgroup_proc     # cgroup and /proc files (run)
   history         # run's history file
+  postgres_answer # the check kinds' protocol answer parsers
+  mysql_answer
+  redis_answer
+  amqp_answer
+  memcached_answer
+  grpc_answer
 )

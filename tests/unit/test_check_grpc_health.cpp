@@ -74,3 +74,17 @@ TEST_CASE("grpc-timeout: milliseconds, at most 8 digits") {
     CHECK(grpc_timeout(milliseconds(0)) == "1m");
     CHECK(grpc_timeout(milliseconds(100'000'000)) == "100000S");
 }
+
+TEST_CASE("the server's text in a reason is one short line (found by fuzz_grpc_answer)") {
+    RpcAnswer answer;
+    answer.http_status = 200;
+    answer.grpc_status = 1;
+    answer.grpc_message = decode_grpc_message("cancelled%0Aby%0D%0Athe server " + std::string(1000, 'x'));
+    auto result = judge_check(answer, "orders", "127.0.0.1:1");
+    CHECK_FALSE(result.ok());
+    CHECK(result.reason.find('\n') == std::string::npos);
+    CHECK(result.reason.find('\r') == std::string::npos);
+    CHECK(result.reason.find("cancelled by the server") != std::string::npos);
+    CHECK(result.reason.size() < 400);
+    CHECK(service_label("a\nb") == "service \"a b\"");
+}
