@@ -41,7 +41,7 @@ TEST_CASE("a container without command: is named, never guessed") {
     CHECK(result.error().starts_with("pod.yaml: document 1: spec.containers[1] (side): no command:"));
 }
 
-TEST_CASE("--entrypoint NAME= applies to that container only, and --container leaves the others alone") {
+TEST_CASE("inject: --entrypoint NAME= applies to that container only, and --container leaves the others alone") {
     InjectOptions o = options();
     o.entrypoints.push_back({"side", {"/side", "--x"}});
     auto result = inject_manifests(k_pod, "pod.yaml", o);
@@ -75,7 +75,7 @@ TEST_CASE("inject is idempotent and --remove gives back the input as written") {
     CHECK(removed->yaml == plain->yaml);
 }
 
-TEST_CASE("--serve without a probe to serve adds no sidecar, and says so") {
+TEST_CASE("inject: --serve without a probe to serve adds no sidecar, and says so") {
     InjectOptions o = options();
     o.containers = {"app"};
     o.serve = true;

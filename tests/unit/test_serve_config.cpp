@@ -298,7 +298,7 @@ TEST_CASE("probe kind names", "[serve_config]") {
     CHECK(probe_endpoint_name(ProbeKind::readiness) == "readyz");
 }
 
-TEST_CASE("--config-yaml takes the config file's content inline; not together with --config") {
+TEST_CASE("serve: --config-yaml takes the config file's content inline; not together with --config") {
     auto config = load_serve_config(
         {"--config-yaml", "listen: \":9000\"\ncontainers:\n  api:\n    checks:\n      - {target: \"tcp://127.0.0.1:80\", probes: [liveness]}\n"},
         pod());
