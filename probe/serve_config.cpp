@@ -358,6 +358,9 @@ std::optional<std::string> yaml_containers(const std::string& file, const YAML::
 }
 
 std::optional<std::string> apply_yaml(const std::string& file, const YAML::Node& root, ServeConfig& config) {
+    // The file loader checks this too; a caller with its own node (a test, the
+    // fuzz harness) must not reach a sequence's entries as map pairs.
+    if (!root.IsMap()) return yaml_where(file, root) + "expected a map of settings at the top level";
     for (const auto& entry : root) {
         std::string key = entry.first.Scalar();
         const YAML::Node& value = entry.second;

@@ -313,3 +313,10 @@ TEST_CASE("serve: --config-yaml takes the config file's content inline; not toge
     REQUIRE_FALSE(both);
     CHECK(both.error() == "serve: give --config FILE or --config-yaml TEXT, not both");
 }
+
+TEST_CASE("serve config: a document that is not a map is an error, not an exception (found by fuzz_serve_config)") {
+    auto config = parse("- {name: a, target: \"tcp://127.0.0.1:1\"}\n");
+    REQUIRE_FALSE(config);
+    CHECK_THAT(config.error(), Catch::Contains("expected a map of settings at the top level"));
+    CHECK_FALSE(parse("just a string\n"));
+}
