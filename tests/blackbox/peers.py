@@ -21,7 +21,9 @@ import atexit
 import collections
 import http.server
 import os
+import pty
 import random
+import select
 import shutil
 import signal
 import socket
@@ -29,6 +31,7 @@ import socketserver
 import ssl
 import struct
 import subprocess
+import termios
 import threading
 import time
 import unittest
@@ -302,6 +305,47 @@ class Process(_Peer):
                 time.sleep(0.005)
         return self.wait(timeout=0 if self._exited() else 5.0)
 
+
+
+def pty_run(argv, send=b"", timeout=10.0, after_start=None, output_processing=False):
+    """Runs argv on a new pseudo-terminal (as its session leader, like a
+    container started with -it), without echo; returns (exit status, everything
+    it printed, [(seconds since start, chunk)]). `after_start(pid, fd)` may act
+    first and return output of its own; with output_processing the terminal
+    keeps OPOST (the app's "\n" arrives as "\r\n")."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execvp(argv[0], argv)
+        finally:
+            os._exit(127)
+    attrs = termios.tcgetattr(fd)
+    if not output_processing:
+        attrs[1] &= ~termios.OPOST
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    output, arrivals = b"", []
+    if after_start:
+        output += after_start(pid, fd)
+    if send:
+        os.write(fd, send)
+    started = time.monotonic()
+    deadline = started + timeout
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the terminal's other side is gone
+                break
+            if not chunk:
+                break
+            output += chunk
+            arrivals.append((time.monotonic() - started, chunk))
+    else:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output, arrivals
 
 def spawn_argv(argv, env=None, inherit_env=True, cwd=None, stdin=None, new_session=True):
     """Starts any command in the background; returns a Process."""

@@ -24,6 +24,8 @@ import termios
 import time
 import unittest
 
+import peers
+
 HG = os.environ.get("HEALTHGATE_BIN", "healthgate")
 PY = sys.executable
 TINI = shutil.which("tini-static") or shutil.which("tini")
@@ -148,40 +150,11 @@ class PrintSignals:
         self.proc.stdout.close()
 
 
+
 def pty_run(argv, send=b"", timeout=10.0, after_start=None):
-    """Runs argv on a new pseudo-terminal (as its session leader, like a
-    container started with -it); returns (exit status, everything it printed)."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execvp(argv[0], argv)
-        finally:
-            os._exit(127)
-    attrs = termios.tcgetattr(fd)
-    attrs[1] &= ~termios.OPOST
-    attrs[3] &= ~termios.ECHO
-    termios.tcsetattr(fd, termios.TCSANOW, attrs)
-    output = b""
-    if after_start:
-        output += after_start(pid, fd)
-    if send:
-        os.write(fd, send)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the terminal's other side is gone
-                break
-            if not chunk:
-                break
-            output += chunk
-    else:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), output
+    """(exit status, output) of argv on a new pseudo-terminal (peers.pty_run)."""
+    code, output, _ = peers.pty_run(argv, send, timeout, after_start)
+    return code, output
 
 
 class Scenarios:

@@ -21,6 +21,8 @@ import threading
 import time
 import unittest
 
+import peers
+
 HG = os.environ.get("HEALTHGATE_BIN", "healthgate")
 PY = sys.executable
 MIB = 1024 * 1024
@@ -914,35 +916,8 @@ class OnATerminal(BothModes):
     """The app gets our terminal itself (python pty as the terminal)."""
 
     def pty_run(self, argv, send=b"", timeout=10.0):
-        pid, fd = pty.fork()
-        if pid == 0:
-            try:
-                os.execvp(argv[0], argv)
-            finally:
-                os._exit(127)
-        attrs = termios.tcgetattr(fd)
-        attrs[3] &= ~termios.ECHO
-        termios.tcsetattr(fd, termios.TCSANOW, attrs)
-        if send:
-            os.write(fd, send)
-        output, arrivals = b"", []
-        started = deadline = time.monotonic()
-        deadline += timeout
-        while time.monotonic() < deadline:
-            if select.select([fd], [], [], 0.1)[0]:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:  # EIO: the other side is gone
-                    break
-                if not chunk:
-                    break
-                output += chunk
-                arrivals.append((time.monotonic() - started, chunk))
-        else:
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-        return os.waitstatus_to_exitcode(status), output.replace(b"\r\n", b"\n"), arrivals
+        code, output, arrivals = peers.pty_run(argv, send, timeout, output_processing=True)
+        return code, output.replace(b"\r\n", b"\n"), arrivals
 
     def test_the_app_gets_the_terminal_in_the_foreground(self):
         app = "test -t 0 && test -t 1 && test -t 2 && echo all-terminal; ps -o stat= -p $$"
