@@ -415,7 +415,7 @@ private:
         std::uint64_t child_kills = oom_.observe(sample.oom_kills, since(started_));
         bool events_rose = watch_.observe(sample, since(started_));
         if (child_kills > 0) {
-            say(log::Level::warn, "a child process was OOM-killed; the app lives on",
+            say(log::Level::info, "a child process was OOM-killed; the app lives on",
                 {{"kills", std::to_string(child_kills)}, {"memory", memory_phrase(memory_facts(sample))}});
         }
         bool due = options_.record_interval.count() > 0 && since(last_record_) >= options_.record_interval;

@@ -675,7 +675,11 @@ class OutOfMemory(RunTestCase):
         self.assertIn(b"child-status=137", result.stdout)
         self.assertRegex(self.first_line(), r"^exit 3 after [\d.]+s, a child process was OOM-killed at peak [\d.]+Mi of 64Mi")
         self.assertIn("OOM kills: 1 (1 child process while the app ran)", self.message())
-        # Logged when it happened, not only at the end.
+        # By default nothing of run's is added to the app's streams: the
+        # record says it. At --log-level info it is logged when it happens.
+        self.assertNotIn(b"OOM-killed", result.stderr)
+        result = self.run_in_cgroup(["sh", "-c", app], "--log-level", "info")
+        self.assertEqual(result.returncode, 3, result.stderr)
         self.assertIn(b"a child process was OOM-killed; the app lives on", result.stderr)
 
     def test_sigkill_from_elsewhere_is_not_oom(self):
