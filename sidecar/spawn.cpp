@@ -108,6 +108,10 @@ bool same_open_file(int a, int b) {
     long same = ::syscall(SYS_kcmp, ::getpid(), ::getpid(), KCMP_FILE, a, b);
     if (same == 0) return true;
     if (same > 0) return false;
+    return same_open_file_by_stat(a, b);
+}
+
+bool same_open_file_by_stat(int a, int b) {
     struct stat sa {}, sb {};
     if (::fstat(a, &sa) != 0 || ::fstat(b, &sb) != 0) return false;
     if (sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino) return false;

@@ -41,6 +41,10 @@ std::optional<std::string> read_file_head(const std::string& path, std::size_t b
 // stdout and stderr): the app then gets one pipe for both, so what it writes
 // keeps its order.
 bool same_open_file(int a, int b);
+// The fallback where kcmp is not allowed: the same inode, status flags and
+// offset. Two opens of one file with the same flags, both at offset 0, look
+// the same to it (a pipe or socket cannot be opened twice that way).
+bool same_open_file_by_stat(int a, int b);
 
 struct SpawnRequest {
     std::string path;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -108,4 +109,31 @@ TEST_CASE("same_open_file: 2>&1 is one open file, two pipes are not") {
     CHECK_FALSE(same_open_file(a[0], a[1]));  // the two ends of one pipe
     CHECK_FALSE(same_open_file(a[1], 12345));  // not open
     for (int fd : {a[0], a[1], b[0], b[1], dup}) ::close(fd);
+}
+
+TEST_CASE("same_open_file_by_stat: the fallback where seccomp forbids kcmp") {
+    int a[2], b[2];
+    REQUIRE(::pipe(a) == 0);
+    REQUIRE(::pipe(b) == 0);
+    int dup = ::dup(a[1]);
+    CHECK(same_open_file_by_stat(a[1], dup));
+    CHECK_FALSE(same_open_file_by_stat(a[1], b[1]));   // two pipes
+    CHECK_FALSE(same_open_file_by_stat(a[0], a[1]));   // one inode, other flags
+    CHECK_FALSE(same_open_file_by_stat(a[1], 12345));  // not open
+
+    // A file: a dup shares the offset, a second open does not once either moves.
+    char path[] = "/tmp/healthgate-same-open-XXXXXX";
+    int file = ::mkstemp(path);
+    REQUIRE(file >= 0);
+    int file_dup = ::dup(file);
+    int reopened = ::open(path, O_RDWR);
+    REQUIRE(reopened >= 0);
+    REQUIRE(::write(file, "12345", 5) == 5);
+    CHECK(same_open_file_by_stat(file, file_dup));
+    CHECK_FALSE(same_open_file_by_stat(file, reopened));
+    // And the fallback agrees with kcmp where both can answer.
+    CHECK(same_open_file(file, file_dup) == same_open_file_by_stat(file, file_dup));
+    CHECK(same_open_file(file, reopened) == same_open_file_by_stat(file, reopened));
+    ::unlink(path);
+    for (int fd : {a[0], a[1], b[0], b[1], dup, file, file_dup, reopened}) ::close(fd);
 }
