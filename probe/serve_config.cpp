@@ -47,7 +47,9 @@ Semantics:
 Config file (YAML):
   listen: ":8081"                 # [host]:port; ":8081" = every address (IPv6 and IPv4)
   drain: 10s                      # readiness 503 for this long after SIGTERM
-  request_timeout: 10s            # a client has this long to send a request (idle included)
+  request_timeout: 10s            # idle keep-alive between requests, a body, writing an answer
+                                  # (a new connection's first bytes must come within 2s, its
+                                  # headers within 3s of those, whatever this says)
   log_format: text                # or json
   log_level: info                 # debug|info|warn|error|off
   resolv_conf: /etc/resolv.conf
@@ -80,7 +82,7 @@ Flags (environment variable in brackets); later sources win: file < env < flags:
   --config-yaml TEXT            the same YAML given inline (no file) [HEALTHGATE_CONFIG_YAML]
   --listen [HOST]:PORT          (default :8081)                     [HEALTHGATE_LISTEN]
   --drain DUR                   (default 10s)                       [HEALTHGATE_DRAIN]
-  --request-timeout DUR         (default 10s)                       [HEALTHGATE_REQUEST_TIMEOUT]
+  --request-timeout DUR         keep-alive idle, body, answer (10s) [HEALTHGATE_REQUEST_TIMEOUT]
   --startup TARGET              a startup check (repeatable)        [HEALTHGATE_STARTUP]
   --liveness TARGET             a liveness check, local only        [HEALTHGATE_LIVENESS]
   --liveness-allow-remote TARGET  a liveness check on a remote target, accepted
