@@ -6,10 +6,117 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
+#include <yaml-cpp/eventhandler.h>
 
 #include "common/text.hpp"
 
 namespace healthgate {
+
+namespace {
+
+// A line that starts with `---` or `...` followed by a blank or its end: a
+// document marker (no scalar may contain one at the start of a line).
+bool marker_line(std::string_view line, std::string_view marker) {
+    return line.substr(0, 3) == marker && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+// Only blanks, comments and directives: no document of its own.
+bool no_content(std::string_view chunk) {
+    std::size_t at = 0;
+    while (at < chunk.size()) {
+        std::size_t end = chunk.find('\n', at);
+        std::string_view line = chunk.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+        std::size_t first = line.find_first_not_of(" \t\r");
+        if (first != std::string_view::npos && line[first] != '#' && line[first] != '%' && !marker_line(line, "...")) {
+            return false;
+        }
+        if (end == std::string_view::npos) break;
+        at = end + 1;
+    }
+    return true;
+}
+
+// Counts the documents the parser finds in a chunk, stopping at the second:
+// a chunk without markers holds one, and YAML::Load would silently ignore the
+// rest (LoadAll would find "documents" at the same place for ever).
+class DocumentCounter : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        if (++documents_ > 1) throw YAML::ParserException(mark, "unexpected text after the document (a broken quote or bracket?)");
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+private:
+    int documents_ = 0;
+};
+
+void check_one_document(const std::string& chunk) {
+    std::istringstream in(chunk);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    while (parser.HandleNextDocument(counter)) {
+    }
+}
+
+}  // namespace
+
+std::vector<YAML::Node> load_all(const std::string& text) {
+    // A chunk begins at each `---` line (with the directive lines just
+    // before it) and after each `...` line.
+    struct Chunk {
+        std::size_t start = 0, line = 0;
+        bool explicit_start = false;  // begins with `---`: a document even when empty
+    };
+    std::vector<Chunk> chunks{Chunk{}};
+    std::size_t line_number = 0, directive_start = std::string::npos, directive_line = 0;
+    auto begin_chunk = [&](std::size_t start, std::size_t line, bool explicit_start) {
+        if (start == chunks.back().start) {
+            chunks.back() = Chunk{start, line, explicit_start};
+        } else {
+            chunks.push_back(Chunk{start, line, explicit_start});
+        }
+    };
+    for (std::size_t at = 0; at < text.size(); ++line_number) {
+        std::size_t end = text.find('\n', at);
+        std::string_view line = std::string_view(text).substr(at, end == std::string::npos ? std::string::npos : end - at);
+        if (!line.empty() && line[0] == '%') {
+            if (directive_start == std::string::npos) directive_start = at, directive_line = line_number;
+        } else {
+            if (marker_line(line, "---")) {
+                bool directives = directive_start != std::string::npos;
+                begin_chunk(directives ? directive_start : at, directives ? directive_line : line_number, true);
+            } else if (marker_line(line, "...") && end != std::string::npos) {
+                begin_chunk(end + 1, line_number + 1, false);
+            }
+            directive_start = std::string::npos;
+        }
+        if (end == std::string::npos) break;
+        at = end + 1;
+    }
+    std::vector<YAML::Node> documents;
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        std::size_t end = i + 1 < chunks.size() ? chunks[i + 1].start : text.size();
+        std::string chunk = text.substr(chunks[i].start, end - chunks[i].start);
+        // Text without a `---` of its own is a document only when it has content.
+        if (!chunks[i].explicit_start && no_content(chunk) && (i > 0 || chunks.size() > 1)) continue;
+        try {
+            check_one_document(chunk);
+            documents.push_back(YAML::Load(chunk));
+        } catch (const YAML::ParserException& e) {
+            YAML::Mark mark = e.mark;
+            mark.line += static_cast<int>(chunks[i].line);
+            throw YAML::ParserException(mark, e.msg);
+        }
+    }
+    return documents;
+}
 
 std::string yaml_where(const std::string& file, const YAML::Node& node) {
     auto mark = node.Mark();
@@ -27,7 +134,12 @@ Expected<YAML::Node> load_yaml_file(const std::string& path) {
 
 Expected<YAML::Node> parse_yaml_text(const std::string& file, const std::string& text) {
     try {
-        YAML::Node root = YAML::Load(text);
+        std::vector<YAML::Node> documents = load_all(text);
+        if (documents.size() > 1) {
+            return make_error(fmt::format("{}a config is one YAML document; a second one begins here",
+                                          yaml_where(file, documents[1])));
+        }
+        YAML::Node root = documents.empty() ? YAML::Node(YAML::NodeType::Null) : documents[0];
         if (!root.IsMap()) {
             return make_error(fmt::format("{}{}", yaml_where(file, root),
                                           root.IsNull() ? "config file is empty" : "expected a map of settings at the top level"));

@@ -8,6 +8,7 @@
 //       status: 200-299
 //       header: [ "Authorization: Bearer x" ]
 #include <string>
+#include <vector>
 #include <yaml-cpp/yaml.h>
 
 #include "common/duration.hpp"
@@ -15,6 +16,14 @@
 #include "common/target.hpp"
 
 namespace healthgate {
+
+// Every document of a YAML stream, as YAML::LoadAll gives them, but split at
+// the document markers first and each loaded alone: yaml-cpp 0.7's LoadAll
+// never returns on some malformed streams, and its Load ignores what follows
+// a first document (a chunk holding a second one is an error). A parse error
+// is thrown as
+// YAML::ParserException with its line counted in the whole text.
+std::vector<YAML::Node> load_all(const std::string& text);
 
 // Loads a YAML file; errors: "file:line: ..." (missing file, syntax error).
 Expected<YAML::Node> load_yaml_file(const std::string& path);

@@ -6,17 +6,55 @@
 
 namespace healthgate::inject {
 
-YAML::Node deep_copy(const YAML::Node& node) {
+namespace {
+
+// YAML's merge key: a plain `<<` (a quoted one is an ordinary key).
+bool is_merge_key(const YAML::Node& key) {
+    return key.IsScalar() && key.Scalar() == "<<" && (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
+}
+
+bool has_key(const YAML::Node& map, const YAML::Node& key) {
+    if (!key.IsScalar()) return false;
+    for (const auto& entry : map) {
+        if (entry.first.IsScalar() && entry.first.Scalar() == key.Scalar()) return true;
+    }
+    return false;
+}
+
+YAML::Node copy(const YAML::Node& node, std::size_t& budget) {
+    if (budget == 0) throw TooManyNodes{};
+    --budget;
     switch (node.Type()) {
         case YAML::NodeType::Sequence: {
             YAML::Node out(YAML::NodeType::Sequence);
-            for (const auto& item : node) out.push_back(deep_copy(item));
+            for (const auto& item : node) out.push_back(copy(item, budget));
             out.SetStyle(node.Style());
             return out;
         }
         case YAML::NodeType::Map: {
+            // Keys of the map itself win over merged ones; of several merged
+            // maps (`<<: [*a, *b]`) the first wins, as YAML 1.1 says.
             YAML::Node out(YAML::NodeType::Map);
-            for (const auto& entry : node) out[deep_copy(entry.first)] = deep_copy(entry.second);
+            std::vector<YAML::Node> merged;
+            for (const auto& entry : node) {
+                if (is_merge_key(entry.first) && (entry.second.IsMap() || entry.second.IsSequence())) {
+                    if (entry.second.IsMap()) {
+                        merged.push_back(entry.second);
+                    } else {
+                        for (const auto& item : entry.second) {
+                            if (item.IsMap()) merged.push_back(item);
+                        }
+                    }
+                    continue;
+                }
+                out[copy(entry.first, budget)] = copy(entry.second, budget);
+            }
+            for (const YAML::Node& source : merged) {
+                YAML::Node resolved = copy(source, budget);
+                for (const auto& entry : resolved) {
+                    if (!has_key(out, entry.first)) out[entry.first] = entry.second;
+                }
+            }
             out.SetStyle(node.Style());
             return out;
         }
@@ -29,6 +67,13 @@ YAML::Node deep_copy(const YAML::Node& node) {
         case YAML::NodeType::Undefined: return YAML::Node();
     }
     return YAML::Node();
+}
+
+}  // namespace
+
+YAML::Node deep_copy(const YAML::Node& node, std::size_t max_nodes) {
+    std::size_t budget = max_nodes;
+    return copy(node, budget);
 }
 
 YAML::Node string_node(std::string_view text) {

@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include "common/yaml_config.hpp"
 #include "inject/yaml_out.hpp"
 
+#include <fmt/format.h>
+
 using namespace healthgate::inject;
+using healthgate::load_all;
 
 // Loose on purpose: quoting a string that did not need it is harmless.
 TEST_CASE("plain scalars that a YAML reader would not read back as strings are detected") {
@@ -49,4 +53,52 @@ TEST_CASE("strings that are not valid plain scalars are quoted, in block and flo
     YAML::Node node = YAML::Load("a: [\":8081\", \"x, y\", \"- z\"]\nb: \":8081\"\n");
     CHECK(emit_yaml(node) == "a: [\":8081\", \"x, y\", \"- z\"]\nb: \":8081\"\n");
     CHECK(emit_yaml_flow(YAML::Load("{c: [\"x,y\"]}")) == "{c: [\"x,y\"]}");
+}
+
+TEST_CASE("deep_copy resolves merge keys: own keys win, then the first merged map") {
+    YAML::Node node = YAML::Load(
+        "base: &base {image: app:1, cpu: 1, env: [{name: A, value: x}]}\n"
+        "more: &more {cpu: 2, memory: 1Gi}\n"
+        "one: {<<: *base, image: app:2}\n"
+        "two: {<<: [*more, *base], name: two}\n"
+        "quoted: {\"<<\": kept}\n");
+    YAML::Node out = deep_copy(node);
+    CHECK(emit_yaml_flow(out["one"]) == "{image: app:2, cpu: 1, env: [{name: A, value: x}]}");
+    CHECK(emit_yaml_flow(out["two"]) == "{name: two, cpu: 2, memory: 1Gi, image: app:1, env: [{name: A, value: x}]}");
+    CHECK(out["quoted"]["<<"].Scalar() == "kept");  // a quoted << is an ordinary key
+}
+
+TEST_CASE("deep_copy stops an alias bomb at its node budget") {
+    std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i) {
+        text += fmt::format("a{}: &a{} [", i, i);
+        for (int j = 0; j < 10; ++j) text += fmt::format("{}*a{}", j ? ", " : "", i - 1);
+        text += "]\n";
+    }
+    YAML::Node node = YAML::Load(text);  // 10^9 nodes once expanded
+    CHECK_THROWS_AS(deep_copy(node), TooManyNodes);
+    CHECK_NOTHROW(deep_copy(node["a3"]));  // 11 111 nodes
+}
+
+TEST_CASE("load_all splits documents as LoadAll does, and returns where LoadAll hangs") {
+    CHECK(load_all("a: 1\n---\nb: 2\n").size() == 2);
+    CHECK(load_all("# head\n---\na: 1\n").size() == 1);
+    CHECK(load_all("---\n---\na: 1\n").size() == 2);  // an empty document counts
+    CHECK(load_all("a: 1\n...\nb: 2\n").size() == 2);
+    CHECK(load_all("a: 1\n...\n---\nb: 2\n").size() == 2);
+    CHECK(load_all("%YAML 1.2\n---\na: 1\n").size() == 1);
+    CHECK(load_all("a: |\n  ---\n  x\n")[0]["a"].Scalar() == "---\nx\n");  // indented: not a marker
+    std::vector<YAML::Node> docs = load_all("kind: A\n---\nkind: B\n--- \nkind: C\n");
+    REQUIRE(docs.size() == 3);
+    CHECK(docs[2]["kind"].Scalar() == "C");
+    // An error's line counts in the whole text.
+    try {
+        load_all("a: 1\n---\nb: 2\nc: [\n");
+        FAIL("no error");
+    } catch (const YAML::ParserException& e) {
+        CHECK(e.mark.line + 1 >= 4);
+    }
+    // yaml-cpp 0.7's LoadAll never returns on this (found by fuzz_serve_config).
+    CHECK_THROWS_AS(load_all("\", targettp:/27.0.0.1:1/#bogus=1\", probes\xce bes\xce [readines - {s]}?"),
+                    YAML::Exception);
 }
