@@ -100,6 +100,13 @@ std::string format_text(const ProbeVerdict& verdict, bool verbose) {
         if (check.excluded) out += fmt::format("[+]{} excluded: ok\n", one_line(check.name, 256));
         else if (check.pass && !check.reason.empty()) out += fmt::format("{}: {}\n", format_line(check.name, true, ""), one_line(check.reason));
         else out += fmt::format("{}\n", format_line(check.name, check.pass, check.reason));
+        // What a check of several things found for each (grpc: one line a
+        // service), as `healthgate probe` prints it.
+        if (check.check && !check.excluded && check.check->state.has_result()) {
+            for (const check::CheckResult::Part& part : check.check->state.last_result().parts) {
+                out += fmt::format("{}\n", format_line(check.name + " " + part.name, part.ok, part.reason));
+            }
+        }
     }
     out += fmt::format("{} check {}\n", probe_endpoint_name(verdict.kind), verdict.pass ? "passed" : "failed");
     return out;
@@ -126,6 +133,17 @@ std::string format_json(const ProbeVerdict& verdict, const GroupEntry& group, co
                 state.consecutive_failures(), state.attempts(), state.has_result() ? state.last_result().latency.count() : 0);
             if (!state.last_failure_reason().empty()) {
                 out += fmt::format(R"(,"last_failure":"{}")", json_escape(one_line(state.last_failure_reason())));
+            }
+            if (state.has_result() && !state.last_result().parts.empty()) {
+                out += R"(,"parts":[)";
+                bool first_part = true;
+                for (const check::CheckResult::Part& part : state.last_result().parts) {
+                    out += fmt::format(R"({}{{"name":"{}","status":"{}","reason":"{}"}})", first_part ? "" : ",",
+                                       json_escape(utf8_sanitize(part.name)), part.ok ? "ok" : "failed",
+                                       json_escape(one_line(part.ok ? "ok" : part.reason)));
+                    first_part = false;
+                }
+                out += ']';
             }
         }
         out += '}';

@@ -28,8 +28,8 @@ def server_binary():
 class GrpcServer:
     """grpc_health_server on 127.0.0.1, a free port; set() changes a status."""
 
-    def __init__(self, *args):
-        self._proc = subprocess.Popen([server_binary(), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    def __init__(self, *args, command=None):
+        self._proc = subprocess.Popen(command or [server_binary(), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self._reader = None
         line = self._proc.stdout.readline()
@@ -73,6 +73,18 @@ class GrpcServer:
         if self._reader:
             self._reader.join(2)
         self._proc.stdout.close()
+
+
+LIST_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers", "grpc_list_server.py")
+
+
+def list_server_command():
+    """tests/peers/grpc_list_server.py under Debian's python3 (python3-grpcio)."""
+    python = "/usr/bin/python3"
+    probe_import = subprocess.run([python, "-c", "import grpc, google.protobuf"], capture_output=True)
+    if probe_import.returncode != 0:
+        raise unittest.SkipTest("no Health/List server: python3-grpcio and python3-protobuf are not installed")
+    return [python, LIST_SERVER]
 
 
 def probe(*targets, timeout="3s"):
@@ -278,6 +290,71 @@ class Tls(GrpcTestCase):
         srv = self.tls_server(mtls=True)
         r = probe(srv.url("grpcs", "ca=" + self.certs.ca))
         self.assertProbe(r, 1, "tls handshake", "client certificate? (cert= and key=)")
+
+
+class HealthList(GrpcTestCase):
+    """list=true against a server that has Health/List (protobuf's own encoding)."""
+
+    def server(self):
+        srv = GrpcServer(command=list_server_command())
+        self.addCleanup(srv.stop)
+        return srv
+
+    def test_one_line_a_service(self):
+        srv = self.server()
+        srv.set("orders", "SERVING")
+        srv.set("users", "NOT_SERVING")
+        r = probe(srv.url(options="list=true"))
+        self.assertProbe(r, 1, 'service "users" is NOT_SERVING (Health/List at')
+        url = srv.url()
+        self.assertIn("[+]%s service=orders ok\n" % url, r.stdout)
+        self.assertIn("[-]%s service=users failed: NOT_SERVING\n" % url, r.stdout)
+        self.assertIn("[+]%s service= ok\n" % url, r.stdout)  # the whole server
+        self.assertNotIn("has no Health/List", r.stdout)
+        srv.set("users", "SERVING")
+        r = probe(srv.url(options="list=true"))
+        self.assertProbe(r, 0, "[+]%s service=users ok" % url)
+
+    def test_named_services_only(self):
+        srv = self.server()
+        srv.set("orders", "SERVING")
+        srv.set("users", "NOT_SERVING")
+        r = probe(srv.url(options="list=true&service=orders"))
+        self.assertProbe(r, 0, "service=orders ok")
+        self.assertNotIn("users", r.stdout)
+        self.assertProbe(probe(srv.url(options="list=true&service=orders,nosuch")), 1,
+                         'service "nosuch" is not listed')
+
+    def test_check_agrees_with_list(self):
+        srv = self.server()
+        srv.set("users", "NOT_SERVING")
+        self.assertProbe(probe(srv.url(options="service=users")), 1, 'service "users" is NOT_SERVING')
+        self.assertProbe(probe(srv.url(options="service=gone")), 1, 'service "gone" is unknown')
+        srv.set("users", "SERVING")
+        self.assertProbe(probe(srv.url(options="service=users")), 0)
+
+    def test_serve_shows_one_line_a_service(self):
+        srv = self.server()
+        srv.set("users", "NOT_SERVING")
+        port = free_port()
+        proc = spawn(["serve", "--listen", "127.0.0.1:%d" % port, "--interval", "500ms", "--timeout", "400ms",
+                      "--readiness", srv.url(options="list=true")])
+        self.addCleanup(proc.stop)
+        deadline = time.monotonic() + 10
+        body = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=2) as answer:
+                    body = answer.read().decode()
+            except urllib.error.HTTPError as e:
+                body = e.read().decode()
+            except OSError:
+                pass
+            if "service=users failed: NOT_SERVING" in body:
+                break
+            time.sleep(0.1)
+        self.assertIn("service=users failed: NOT_SERVING", body, proc.stderr)
+        self.assertIn("service= ok", body)
 
 
 if __name__ == "__main__":

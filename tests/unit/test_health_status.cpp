@@ -139,3 +139,20 @@ TEST_CASE("metrics in Prometheus text format, per check and per probe", "[health
     CHECK_THAT(metrics, Catch::Contains("healthgate_check_stale{container=\"\",check=\"db\"} 0\n"));
     CHECK_THAT(metrics, Catch::EndsWith("healthgate_draining 0\n"));
 }
+
+TEST_CASE("a check of several services shows one line a service, in text and JSON", "[health_status]") {
+    std::vector<GroupEntry> groups{{"", {entry("db", {ProbeKind::readiness})}}};
+    check::CheckResult result = refused();
+    result.failure = check::Failure::grpc_not_serving;
+    result.reason = "service=orders: NOT_SERVING";
+    result.parts = {{"service=users", true, ""}, {"service=orders", false, "NOT_SERVING"}};
+    groups[0].checks[0].state.record(result, k_t0 + 1ms);
+    auto snap = at(groups, 2ms);
+    auto verdict = evaluate_probe(groups[0], ProbeKind::readiness, snap);
+    CHECK(format_text(verdict, false) ==
+          "[-]db failed: grpc: not serving: service=orders: NOT_SERVING\n[+]db service=users ok\n"
+          "[-]db service=orders failed: NOT_SERVING\nreadyz check failed\n");
+    std::string json = format_json(verdict, groups[0], snap);
+    CHECK_THAT(json, Catch::Contains(R"("parts":[{"name":"service=users","status":"ok","reason":"ok"},)"
+                                     R"({"name":"service=orders","status":"failed","reason":"NOT_SERVING"}])"));
+}
