@@ -4,11 +4,13 @@ headers, unread bodies. A short version of bench/serve (which runs
 slowhttptest and wrk with thousands of connections)."""
 import os
 import resource
+import shutil
 import socket
+import tempfile
 import time
 import unittest
 
-from peers import TcpListener
+from peers import TcpListener, binary, free_port, spawn_argv, wait_port
 from test_serve import Serve
 
 CAP = 512  # ServerLimits::max_sessions
@@ -114,6 +116,43 @@ class ServeUnderLoad(unittest.TestCase):
         s.settimeout(2)
         self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 405 "))
         self.assertLess(time.monotonic() - start, 1.0)
+
+
+class ServeWithFewFds(unittest.TestCase):
+    """Under a low `ulimit -n` the session cap shrinks to fit: serve never runs
+    out of fds (accept failing, checks unable to connect) and keeps answering."""
+
+    NOFILE = 64
+
+    def test_low_nofile_limit_bounds_fds_and_keeps_answering(self):
+        if not shutil.which("prlimit"):
+            self.skipTest("prlimit (util-linux) is not installed")
+        app = TcpListener()
+        self.addCleanup(app.stop)
+        directory = tempfile.mkdtemp(prefix="hg-serve-fds-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        port = free_port()
+        config = os.path.join(directory, "serve.yaml")
+        with open(config, "w") as f:
+            f.write('listen: 127.0.0.1:%d\ndrain: 0s\nchecks:\n  - {name: app, target: "%s", '
+                    'probes: [liveness, readiness], interval: 200ms, timeout: 150ms}\n' % (port, app.url))
+        proc = spawn_argv(["prlimit", "--nofile=%d:%d" % (self.NOFILE, self.NOFILE), binary(), "serve",
+                           "--config", config])
+        self.addCleanup(proc.stop)
+        self.assertTrue(wait_port(port, timeout=10), proc.stderr)
+        held = []
+        self.addCleanup(lambda: [s.close() for s in held])
+        for _ in range(5 * self.NOFILE):
+            held.append(connect(port))
+        time.sleep(0.5)  # checks keep running meanwhile (interval 200ms)
+        most = 0
+        for i in range(20):
+            status, _ = fresh_get(port, "/livez" if i % 2 == 0 else "/readyz")
+            self.assertEqual(status, "HTTP/1.1 200 OK", proc.stderr)
+            most = max(most, len(os.listdir("/proc/%d/fd" % proc.pid)))
+        self.assertLessEqual(most, self.NOFILE)
+        self.assertIsNone(proc.poll())
+        self.assertNotIn("Too many open files", proc.stderr)
 
 
 if __name__ == "__main__":
