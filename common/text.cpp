@@ -112,6 +112,15 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
     return text.substr(0, i);
 }
 
+std::size_t utf8_invalid_at(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t length = utf8_sequence_length(text, i);
+        if (length == 0) return i;
+        i += length;
+    }
+    return std::string_view::npos;
+}
+
 std::string utf8_sanitize(std::string_view text) {
     std::string out;
     out.reserve(text.size());

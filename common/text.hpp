@@ -17,6 +17,9 @@ bool percent_decode(std::string_view text, std::string& out);
 // Longest prefix of `text` that is at most `max_bytes` long and does not end in
 // the middle of a UTF-8 sequence.
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
+// Offset of the first byte that does not start a valid UTF-8 sequence, or
+// std::string_view::npos when `text` is valid UTF-8.
+std::size_t utf8_invalid_at(std::string_view text);
 // Replaces invalid UTF-8 sequences with U+FFFD so the result is always valid.
 std::string utf8_sanitize(std::string_view text);
 

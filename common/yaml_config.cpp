@@ -67,7 +67,31 @@ void check_one_document(const std::string& chunk) {
 
 }  // namespace
 
-std::vector<YAML::Node> load_all(const std::string& text) {
+std::vector<YamlDocument> load_documents(const std::string& text) {
+    // YAML is Unicode text; yaml-cpp would pass other bytes through, to come
+    // back changed (U+FFFD) wherever they are written again.
+    auto fail_at = [&](std::size_t bad, const std::string& what) {
+        YAML::Mark mark = YAML::Mark::null_mark();
+        mark.pos = static_cast<int>(bad);
+        mark.line = static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n'));
+        std::size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+        mark.column = static_cast<int>(line_start == std::string::npos || bad == 0 ? bad : bad - line_start - 1);
+        throw YAML::ParserException(mark, what);
+    };
+    if (std::size_t bad = utf8_invalid_at(text); bad != std::string_view::npos) {
+        fail_at(bad, "not valid UTF-8 (YAML is UTF-8 text)");
+    }
+    // Nor may it hold control characters other than tab and line breaks
+    // (yaml-cpp reads a NUL as the start of UTF-16 text, and so on).
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        bool c1 = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                  static_cast<unsigned char>(text[i + 1]) <= 0x9F && static_cast<unsigned char>(text[i + 1]) != 0x85;
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F || c1) {
+            unsigned code = c1 ? static_cast<unsigned char>(text[i + 1]) : c;
+            fail_at(i, fmt::format("control character U+{:04X} (YAML allows only tab and line breaks)", code));
+        }
+    }
     // A chunk begins at each `---` line (with the directive lines just
     // before it) and after each `...` line.
     struct Chunk {
@@ -100,15 +124,21 @@ std::vector<YAML::Node> load_all(const std::string& text) {
         if (end == std::string::npos) break;
         at = end + 1;
     }
-    std::vector<YAML::Node> documents;
+    std::vector<YamlDocument> documents;
+    std::string comments;  // a chunk of no document (a file's head comment): kept with the next one's text
     for (std::size_t i = 0; i < chunks.size(); ++i) {
         std::size_t end = i + 1 < chunks.size() ? chunks[i + 1].start : text.size();
         std::string chunk = text.substr(chunks[i].start, end - chunks[i].start);
         // Text without a `---` of its own is a document only when it has content.
-        if (!chunks[i].explicit_start && no_content(chunk) && (i > 0 || chunks.size() > 1)) continue;
+        if (!chunks[i].explicit_start && no_content(chunk) && (i > 0 || chunks.size() > 1)) {
+            comments += chunk;
+            continue;
+        }
         try {
             check_one_document(chunk);
-            documents.push_back(YAML::Load(chunk));
+            YAML::Node node = YAML::Load(chunk);
+            documents.push_back(YamlDocument{node, comments + chunk});
+            comments.clear();
         } catch (const YAML::ParserException& e) {
             YAML::Mark mark = e.mark;
             mark.line += static_cast<int>(chunks[i].line);
@@ -116,6 +146,12 @@ std::vector<YAML::Node> load_all(const std::string& text) {
         }
     }
     return documents;
+}
+
+std::vector<YAML::Node> load_all(const std::string& text) {
+    std::vector<YAML::Node> nodes;
+    for (YamlDocument& document : load_documents(text)) nodes.push_back(std::move(document.node));
+    return nodes;
 }
 
 std::string yaml_where(const std::string& file, const YAML::Node& node) {

@@ -24,6 +24,14 @@ namespace healthgate {
 // is thrown as
 // YAML::ParserException with its line counted in the whole text.
 std::vector<YAML::Node> load_all(const std::string& text);
+// The same with each document's own text (from its `---` line, directives
+// before it included, to the next document), for a tool that writes back
+// unchanged what it did not change, comments and all.
+struct YamlDocument {
+    YAML::Node node;
+    std::string text;
+};
+std::vector<YamlDocument> load_documents(const std::string& text);
 
 // Loads a YAML file; errors: "file:line: ..." (missing file, syntax error).
 Expected<YAML::Node> load_yaml_file(const std::string& path);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/target.hpp"
+#include "common/yaml_config.hpp"
 #include "inject/yaml_out.hpp"
 
 namespace healthgate::inject {
@@ -64,6 +65,19 @@ YAML::Node seq_of(const std::vector<std::string>& items) {
     return out;
 }
 
+// A value for a target's '#' options: what is not plainly safe as %XX.
+std::string percent_encode(std::string_view text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += fmt::format("%{:02X}", c);
+        }
+    }
+    return out;
+}
+
 YAML::Node str(std::string_view text) { return string_node(text); }
 YAML::Node num(long value) { return YAML::Node(std::to_string(value)); }
 
@@ -72,6 +86,7 @@ bool drop_ours(YAML::Node parent, const char* key) {
     YAML::Node list = get(parent, key);
     if (!list || !list.IsSequence()) return false;
     YAML::Node kept(YAML::NodeType::Sequence);
+    kept.SetStyle(list.Style());  // flow stays flow: injecting again writes the same
     bool dropped = false;
     for (const auto& item : list) {
         if (ours(name_of(item))) {
@@ -209,7 +224,19 @@ Expected<ProbeTarget> probe_target(const YAML::Node& probe, const YAML::Node& co
         out.target = str(fmt::format("tcp://{}:{}", host_of(tcp, out.remote), *port));
         return out;
     }
-    return make_error("");  // exec or grpc: kept as it is
+    if (YAML::Node grpc = get(probe, "grpc")) {
+        // The kubelet's gRPC probe: plaintext Health/Check on the pod's IP,
+        // for one service or (none given) the whole server.
+        auto port = port_of(grpc, path + ".grpc");
+        if (!port) return make_error(port.error());
+        std::string service = scalar_or(get(grpc, "service"));
+        std::string url = fmt::format("grpc://127.0.0.1:{}", *port);
+        if (!service.empty()) url += "#service=" + percent_encode(service);
+        if (auto parsed = parse_target(url); !parsed) return make_error(where.at(path + ".grpc: " + parsed.error()));
+        out.target = str(url);
+        return out;
+    }
+    return make_error("");  // exec: kept as it is
 }
 
 long seconds_or(const YAML::Node& probe, const char* key, long fallback) {
@@ -226,7 +253,7 @@ YAML::Node serve_probe(const YAML::Node& probe, const std::string& endpoint_path
     YAML::Node out(YAML::NodeType::Map);
     for (const auto& entry : probe) {
         std::string key = entry.first.Scalar();
-        if (key != "httpGet" && key != "tcpSocket") {
+        if (key != "httpGet" && key != "tcpSocket" && key != "grpc") {
             out[entry.first] = entry.second;
         } else if (options.exec_probes) {
             out["exec"] = map_of({{"command", seq_of({binary, "probe", "--from", std::string("unix://") + k_socket,
@@ -336,6 +363,19 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
     YAML::Node saved(YAML::NodeType::Map);
     Injection done;
     std::vector<std::string> errors;
+    // Names are unique across init and app containers (the apiserver says so
+    // too); inject's record and serve's groups are keyed by them.
+    std::set<std::string> names;
+    for (const char* list : {"initContainers", "containers"}) {
+        YAML::Node items = get(spec, list);
+        if (!items.IsSequence()) continue;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            std::string name = name_of(items[i]);
+            if (!name.empty() && !names.insert(name).second) {
+                return make_error(t.where.at(fmt::format("spec.{}[{}]: a second container named \"{}\"", list, i, name)));
+            }
+        }
+    }
     for (std::size_t i = 0; i < containers.size(); ++i) {
         YAML::Node container = containers[i];
         std::string path = fmt::format("spec.containers[{}]", i);
@@ -378,7 +418,6 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
             auto target = probe_target(probe, container, t.where, probe_path);
             if (!target) {
                 if (!target.error().empty()) return make_error(target.error());
-                if (get(probe, "grpc")) done.notes.push_back(fmt::format("{} {} (grpc) kept as it is", name, k_probe_names[k]));
                 continue;
             }
             YAML::Node check(YAML::NodeType::Map);
@@ -420,9 +459,9 @@ Expected<std::optional<YAML::Node>> inject_template(const Template& t, const Inj
         for (const std::string& note : done.notes) summary.push_back(fmt::format("{}{}: {}", t.where.prefix, t.workload, note));
         return std::optional<YAML::Node>();
     }
-    // serve needs a check: a pod template without an httpGet or tcpSocket probe gets no sidecar.
+    // serve needs a check: a pod template without an httpGet, tcpSocket or grpc probe gets no sidecar.
     const bool serve = options.serve && done.serve_groups.size() > 0;
-    if (options.serve && !serve) done.notes.push_back("no httpGet or tcpSocket probe to serve: no serve sidecar");
+    if (options.serve && !serve) done.notes.push_back("no httpGet, tcpSocket or grpc probe to serve: no serve sidecar");
 
     // Init containers, in the order they run: copy, gate, sidecar, then the pod's own.
     YAML::Node init(YAML::NodeType::Sequence);
@@ -625,10 +664,56 @@ Expected<std::vector<std::string>> split_words(const std::string& text) {
     return words;
 }
 
-Expected<InjectResult> inject_manifests(const std::string& text, const std::string& file, const InjectOptions& options) {
-    std::vector<YAML::Node> documents;
+namespace {
+
+// A document inject did not change, as it was written (comments, anchors,
+// quoting and all), without its own `---` line (the output has its own).
+// None when its start is not simple: directives, or content on the `---` line.
+std::optional<std::string> as_written(const std::string& text) {
+    std::string out;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t end = text.find('\n', at);
+        std::size_t next = end == std::string::npos ? text.size() : end + 1;
+        std::string_view line = std::string_view(text).substr(at, next - at);
+        std::size_t first = line.find_first_not_of(" \t\r\n");
+        if (first == std::string_view::npos || line[first] == '#') {
+            out += line;  // a blank or comment line before the document
+            at = next;
+            continue;
+        }
+        if (line[0] == '%') return std::nullopt;
+        if (line.starts_with("---")) {
+            std::size_t rest = line.find_first_not_of(" \t\r\n", 3);
+            if (rest != std::string_view::npos && line[rest] != '#') return std::nullopt;
+            at = next;
+        }
+        break;
+    }
+    out += text.substr(at);
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    return out;
+}
+
+// Whether `text` reads back as the document written `emitted` (yaml-cpp
+// reads some inputs differently once a line break is added at their end).
+bool reads_as(const std::string& text, const std::string& emitted) {
     try {
-        documents = YAML::LoadAll(text);
+        std::vector<YAML::Node> back = load_all(text);
+        return back.size() == 1 && emit_yaml(deep_copy(back[0])) == emitted;
+    } catch (const YAML::Exception&) {
+        return false;
+    } catch (const TooManyNodes&) {
+        return false;
+    }
+}
+
+}  // namespace
+
+Expected<InjectResult> inject_manifests(const std::string& text, const std::string& file, const InjectOptions& options) {
+    std::vector<YamlDocument> documents;
+    try {
+        documents = load_documents(text);
     } catch (const YAML::Exception& e) {
         return make_error(fmt::format("{}:{}:{}: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg));
     }
@@ -636,13 +721,31 @@ Expected<InjectResult> inject_manifests(const std::string& text, const std::stri
     std::set<std::string> matched;
     std::vector<std::string> parts;
     for (std::size_t i = 0; i < documents.size(); ++i) {
-        if (!documents[i] || documents[i].IsNull()) continue;
+        const YAML::Node& read = documents[i].node;
+        if (!read || read.IsNull()) continue;
         Where where{fmt::format("{}: document {}: ", file, i + 1), ""};
         std::vector<YAML::Node> produced;
-        if (!documents[i].IsMap()) {
-            produced.push_back(documents[i]);
-        } else if (auto problem = transform(deep_copy(documents[i]), where, options, matched, result.summary, produced)) {
-            return make_error(*problem);
+        YAML::Node document;
+        try {
+            document = deep_copy(read);
+        } catch (const TooManyNodes&) {
+            return make_error(fmt::format("{}more than {} nodes once its aliases are expanded (an alias bomb?)",
+                                          where.prefix, k_max_nodes));
+        }
+        std::string before = emit_yaml(document);
+        if (document.IsMap()) {
+            if (auto problem = transform(document, where, options, matched, result.summary, produced)) {
+                return make_error(*problem);
+            }
+        } else {
+            produced.push_back(document);
+        }
+        // What inject did not change goes out as it came in, comments included.
+        if (produced.size() == 1 && emit_yaml(produced[0]) == before) {
+            if (auto same = as_written(documents[i].text); same && reads_as(*same, before)) {
+                parts.push_back(std::move(*same));
+                continue;
+            }
         }
         for (const auto& node : produced) parts.push_back(emit_yaml(node));
     }

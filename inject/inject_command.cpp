@@ -34,18 +34,20 @@ ReplicationController, Job and CronJob pod template, for each chosen container:
   - --wait: an init container healthgate-wait runs `healthgate wait TARGET...`
     before the pod's own init containers;
   - --serve: serve runs as a native sidecar (init container healthgate-serve,
-    restartPolicy: Always, Kubernetes >= 1.29) with the containers' httpGet and
-    tcpSocket probes as its checks, in a generated ConfigMap NAME-healthgate,
-    and its unix socket /hg/serve.sock for `healthgate probe --from`;
-    --rewrite-probes also points those probes at serve's /CONTAINER/startupz,
-    /livez, /readyz, keeping their period, timeout and thresholds (exec and grpc
-    probes stay as they are).
+    restartPolicy: Always, Kubernetes >= 1.29) with the containers' httpGet,
+    tcpSocket and grpc probes as its checks (grpc: Health/Check of the probe's
+    service, plaintext as the kubelet does), in a generated ConfigMap
+    NAME-healthgate, and its unix socket /hg/serve.sock for `healthgate probe
+    --from`; --rewrite-probes also points those probes at serve's
+    /CONTAINER/startupz, /livez, /readyz, keeping their period, timeout and
+    thresholds (exec probes stay as they are).
 What it changed is kept in the pod template's annotation healthgate.dev/injected:
 injecting again replaces it (the same flags give the same output) and --remove
-restores the original. Every other document and field is written back as read.
-Comments are NOT kept (the YAML parser drops them), and anchors/aliases are
-written out in full; keep the commented source in git and pipe the output
-straight to kubectl.
+restores the original. A document inject does not change is written back as
+it came, comments included; in one it changes, every field it does not own is
+written back as read, but comments are dropped (the YAML parser drops them)
+and anchors, aliases and merge keys (<<) are written out in full. Keep the
+commented source in git and pipe the output straight to kubectl.
 
 A container without command: runs its image's ENTRYPOINT, which a manifest
 does not show: inject refuses to guess and names each such container. Give

@@ -129,6 +129,20 @@ bool plain_is_invalid(std::string_view text, bool flow) {
     return flow && text.find_first_of(",[]{}") != std::string_view::npos;
 }
 
+// A literal block (`|`) reads back as the same string only when its
+// indentation can be told from its first line, it ends in exactly one line
+// break (the clip chomping yaml-cpp writes) and it holds no other control
+// character; anything else is written double-quoted, with escapes.
+bool literal_keeps(std::string_view text) {
+    if (!text.ends_with('\n') || text.ends_with("\n\n")) return false;
+    std::size_t first = text.find_first_not_of('\n');
+    if (first == std::string_view::npos || text[first] == ' ' || text[first] == '\t') return false;
+    return std::none_of(text.begin(), text.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && c != '\n') || u == 0x7f;
+    });
+}
+
 void emit(YAML::Emitter& out, const YAML::Node& node, bool flow) {
     switch (node.Type()) {
         case YAML::NodeType::Sequence:
@@ -152,9 +166,10 @@ void emit(YAML::Emitter& out, const YAML::Node& node, bool flow) {
             const std::string& text = node.Scalar();
             bool quoted = node.Tag() == "!";
             if (!node.Tag().empty() && node.Tag() != "!" && node.Tag() != "?") out << YAML::VerbatimTag(node.Tag());
-            if (quoted && text.find('\n') != std::string::npos && !flow) {
+            bool multi_line = text.find('\n') != std::string::npos;
+            if (quoted && multi_line && !flow && literal_keeps(text)) {
                 out << YAML::Literal << text;
-            } else if ((quoted && plain_reads_as_non_string(text)) || plain_is_invalid(text, flow)) {
+            } else if ((quoted && plain_reads_as_non_string(text)) || plain_is_invalid(text, flow) || multi_line) {
                 out << YAML::DoubleQuoted << text;
             } else {
                 out << text;

@@ -166,8 +166,8 @@ class Inject(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.splitlines(), [
             path + ": document 1: StatefulSet/ledger: wrapped api, worker; init containers +healthgate-install "
-            "+healthgate-serve; probes behind serve: api (startup, liveness, readiness); ConfigMap ledger-healthgate; "
-            "worker readiness (grpc) kept as it is"])
+            "+healthgate-serve; probes behind serve: api (startup, liveness, readiness), worker (readiness); "
+            "ConfigMap ledger-healthgate"])
 
     def test_usage_errors(self):
         r = inject(["-"], stdin="")

@@ -22,4 +22,5 @@ set(healthgate_fuzzers
   amqp_answer
   memcached_answer
   grpc_answer
+  inject          # healthgate inject's manifests
 )

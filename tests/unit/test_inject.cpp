@@ -82,7 +82,7 @@ TEST_CASE("inject: --serve without a probe to serve adds no sidecar, and says so
     auto result = inject_manifests(k_pod, "pod.yaml", o);
     REQUIRE(result);
     CHECK(result->yaml.find("healthgate-serve") == std::string::npos);
-    CHECK(result->summary.at(0).ends_with("; no httpGet or tcpSocket probe to serve: no serve sidecar"));
+    CHECK(result->summary.at(0).ends_with("; no httpGet, tcpSocket or grpc probe to serve: no serve sidecar"));
 }
 
 TEST_CASE("documents inject does not own are written back unchanged") {

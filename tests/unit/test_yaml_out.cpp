@@ -98,7 +98,35 @@ TEST_CASE("load_all splits documents as LoadAll does, and returns where LoadAll 
     } catch (const YAML::ParserException& e) {
         CHECK(e.mark.line + 1 >= 4);
     }
+    // Not UTF-8: an error at the byte (yaml-cpp would let it through, to come back as U+FFFD).
+    try {
+        load_all("a: 1\nb: x\xA5y\n");
+        FAIL("no error");
+    } catch (const YAML::ParserException& e) {
+        CHECK(e.mark.line == 1);
+        CHECK(e.mark.column == 4);
+        CHECK(e.msg == "not valid UTF-8 (YAML is UTF-8 text)");
+    }
+    CHECK(load_all("a: caf\xC3\xA9\n")[0]["a"].Scalar() == "caf\xC3\xA9");
+    CHECK_THROWS_WITH(load_all(std::string("a: 1\nb: \0N\n", 10)), Catch::Contains("control character U+0000"));
+    CHECK_THROWS_WITH(load_all("a: \x1b[31m\n"), Catch::Contains("control character U+001B"));
+    CHECK_NOTHROW(load_all("a: \"tab\there\"\r\nb: 2\n"));
     // yaml-cpp 0.7's LoadAll never returns on this (found by fuzz_serve_config).
     CHECK_THROWS_AS(load_all("\", targettp:/27.0.0.1:1/#bogus=1\", probes\xce bes\xce [readines - {s]}?"),
                     YAML::Exception);
+}
+
+TEST_CASE("multi-line strings a literal block cannot hold are double-quoted, and read back the same") {
+    for (const char* text : {"  indented first\nline\n", "no final break\nhere", "two breaks\n\n", "a\r\nb\n",
+                             "\n  leading blank then indent\n", "tab\there\nok\n", "plain\nlines\n"}) {
+        YAML::Node node(YAML::NodeType::Map);
+        node["k"] = string_node(text);
+        node["k"].SetTag("!");
+        std::string out = emit_yaml(node);
+        CHECK(YAML::Load(out)["k"].Scalar() == text);
+    }
+    YAML::Node plain(YAML::NodeType::Map);
+    plain["k"] = string_node("x: 1\ny: 2\n");
+    plain["k"].SetTag("!");
+    CHECK(emit_yaml(plain) == "k: |\n  x: 1\n  y: 2\n");
 }
