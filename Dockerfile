@@ -28,7 +28,7 @@ COPY . .
 # native ones, yaml-cpp's unpacked (scripts/install-deps --arm64 says why),
 # qemu-user to run the build's own generator.
 RUN set -eu; \
-    native="libboost1.81-dev libc-ares-dev libfmt-dev libspdlog-dev libssl-dev libyaml-cpp-dev"; \
+    native="libboost1.81-dev libc-ares-dev libfmt-dev libnghttp2-dev libspdlog-dev libssl-dev libyaml-cpp-dev"; \
     if [ "${TARGETARCH:-$BUILDARCH}" = "${BUILDARCH}" ]; then packages="$native"; cross=""; \
     elif [ "$TARGETARCH" = arm64 ]; then \
       dpkg --add-architecture arm64; \
