@@ -235,6 +235,36 @@ class Redis(KindTest):
         wait_ready(port, server, 10, "redis-server")
         self.assertNotReady("redis://127.0.0.1:%d" % port, "server not ready", "LOADING")
 
+    def test_masterdown_is_not_ready(self):
+        # A replica whose master is gone, told not to serve stale data.
+        d = temp_dir()
+        self.addCleanup(shutil.rmtree, d, True)
+        port = free_port()
+        server = Server(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "",
+                         "--appendonly", "no", "--replicaof", "127.0.0.1", str(free_port()),
+                         "--replica-serve-stale-data", "no"])
+        self.addCleanup(server.stop)
+        wait_ready(port, server, 10, "redis-server replica")
+        self.assertNotReady("redis://127.0.0.1:%d" % port, "server not ready", "MASTERDOWN")
+
+    def test_busy_script_is_not_ready(self):
+        d = temp_dir()
+        self.addCleanup(shutil.rmtree, d, True)
+        port = free_port()
+        server = Server(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "",
+                         "--appendonly", "no", "--busy-reply-threshold", "100"])
+        self.addCleanup(server.stop)
+        wait_ready(port, server, 10, "redis-server")
+        busy = socket.create_connection(("127.0.0.1", port), 10)
+        self.addCleanup(busy.close)
+        busy.sendall(b'EVAL "while true do end" 0\r\n')  # a script that never ends
+        time.sleep(0.3)
+        self.assertNotReady("redis://127.0.0.1:%d" % port, "server not ready", "BUSY")
+        with socket.create_connection(("127.0.0.1", port), 10) as s:
+            s.sendall(b"SCRIPT KILL\r\n")
+            self.assertEqual(s.recv(100), b"+OK\r\n")
+        self.assertReady("redis://127.0.0.1:%d" % port)
+
     def test_auth(self):
         self.assertReady("redis://127.0.0.1:%d" % self.auth_port)  # NOAUTH: it is up
         self.assertReady("redis://127.0.0.1:%d?password=s3cret&role=master" % self.auth_port)
