@@ -15,7 +15,7 @@ std::string packet(const std::string& payload, char sequence = 0) {
 }  // namespace
 
 TEST_CASE("mysql: greeting and error packets", "[mysql]") {
-    std::string greeting = packet(std::string("\x0a" "10.11.4-MariaDB\0\x01\0\0\0abcdefgh\0", 34));
+    std::string greeting = packet(std::string("\x0a" "10.11.4-MariaDB\0\x01\0\0\0abcdefgh\0", 30));
     auto ready = parse_mysql_greeting(as_bytes(greeting));
     CHECK(ready.verdict == Verdict::ready);
     CHECK(ready.text == "server 10.11.4-MariaDB");
