@@ -135,6 +135,8 @@ std::vector<YamlDocument> load_documents(const std::string& text) {
             continue;
         }
         try {
+            // A second parse, for the count: yaml-cpp's Load stops reading
+            // after a scalar, a flow collection and even a block sequence.
             check_one_document(chunk);
             YAML::Node node = YAML::Load(chunk);
             documents.push_back(YamlDocument{node, comments + chunk});

@@ -83,7 +83,7 @@ class ErrorLines(unittest.TestCase):
         name = "x" * 10_000_000
         config = self.file("serve.yaml", "listen: 127.0.0.1:0\nchecks:\n"
                                          "  - {name: \"%s!\", target: \"tcp://127.0.0.1:1\", probes: [readiness]}\n" % name)
-        r = run(["config", "check", config], timeout=30)
+        r = run(["config", "check", config], timeout=90)  # a few seconds; ~40 s under ASan
         self.assert_clean_usage_error(r)
         self.assertIn("bytes cut", r.stderr)
 

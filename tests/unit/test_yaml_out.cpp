@@ -111,6 +111,12 @@ TEST_CASE("load_all splits documents as LoadAll does, and returns where LoadAll 
     CHECK_THROWS_WITH(load_all(std::string("a: 1\nb: \0N\n", 10)), Catch::Contains("control character U+0000"));
     CHECK_THROWS_WITH(load_all("a: \x1b[31m\n"), Catch::Contains("control character U+001B"));
     CHECK_NOTHROW(load_all("a: \"tab\there\"\r\nb: 2\n"));
+    // Text after a document is an error, after any kind of root (yaml-cpp's
+    // Load alone ignores it after a scalar, a flow collection, a block list).
+    CHECK_THROWS_AS(load_all("a: 1\n\"x\", y\n"), YAML::Exception);
+    CHECK_THROWS_AS(load_all("- a\n- b\n'x' z\n"), YAML::Exception);
+    CHECK_THROWS_AS(load_all("a: 1\n]]\n"), YAML::Exception);
+    CHECK_THROWS_AS(load_all("{a: 1} b\n"), YAML::Exception);
     // yaml-cpp 0.7's LoadAll never returns on this (found by fuzz_serve_config).
     CHECK_THROWS_AS(load_all("\", targettp:/27.0.0.1:1/#bogus=1\", probes\xce bes\xce [readines - {s]}?"),
                     YAML::Exception);
