@@ -61,6 +61,10 @@ class SbomTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         result = run(["version", "--sbom"], timeout=60)
+        if result.returncode != 0 and "only the static build embeds one" in result.stderr:
+            # A dynamic build (scripts/test-sanitize's) links against the
+            # system's libraries at run time: there is no SBOM to check.
+            raise unittest.SkipTest(result.stderr.strip())
         assert result.returncode == 0, result.stderr
         cls.bom = json.loads(result.stdout)
         cls.arch = {p["name"]: p["value"] for p in cls.bom["metadata"]["component"]["properties"]}[
