@@ -34,6 +34,18 @@ bool starts_with_icase(std::string_view text, std::string_view prefix) {
     return text.size() >= prefix.size() && to_lower(text.substr(0, prefix.size())) == to_lower(prefix);
 }
 
+std::string percent_encode(std::string_view text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += fmt::format("%{:02X}", c);
+        }
+    }
+    return out;
+}
+
 bool percent_decode(std::string_view text, std::string& out) {
     auto hex = [](char c) -> int {
         if (c >= '0' && c <= '9') return c - '0';

@@ -13,6 +13,9 @@ bool starts_with_icase(std::string_view text, std::string_view prefix);
 
 // Decodes %XX escapes (and '+' is kept as is). Returns false on a bad escape.
 bool percent_decode(std::string_view text, std::string& out);
+// The inverse, for a value put into a target's '#' options: every byte but
+// letters, digits and . _ - / ~ becomes %XX.
+std::string percent_encode(std::string_view text);
 
 // Longest prefix of `text` that is at most `max_bytes` long and does not end in
 // the middle of a UTF-8 sequence.

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/target.hpp"
+#include "common/text.hpp"
 #include "common/yaml_config.hpp"
 #include "inject/yaml_out.hpp"
 
@@ -62,19 +63,6 @@ YAML::Node map_of(std::initializer_list<std::pair<const char*, YAML::Node>> entr
 YAML::Node seq_of(const std::vector<std::string>& items) {
     YAML::Node out(YAML::NodeType::Sequence);
     for (const std::string& item : items) out.push_back(string_node(item));
-    return out;
-}
-
-// A value for a target's '#' options: what is not plainly safe as %XX.
-std::string percent_encode(std::string_view text) {
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '.' || c == '_' || c == '-' || c == '/' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
     return out;
 }
 

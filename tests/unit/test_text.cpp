@@ -39,3 +39,13 @@ TEST_CASE("booleans", "[text]") {
     CHECK((parse_bool("0", value) && !value));
     CHECK_FALSE(parse_bool("maybe", value));
 }
+
+TEST_CASE("percent_encode escapes what an option value cannot hold, and percent_decode undoes it") {
+    CHECK(percent_encode("ledger.v1.Worker") == "ledger.v1.Worker");
+    CHECK(percent_encode("a b&c=d#e,f%") == "a%20b%26c%3Dd%23e%2Cf%25");
+    for (std::string text : {std::string("grpc.health.v1.Health"), std::string("x y&z=1#,%\n\xC3\xA9")}) {
+        std::string back;
+        REQUIRE(percent_decode(percent_encode(text), back));
+        CHECK(back == text);
+    }
+}
